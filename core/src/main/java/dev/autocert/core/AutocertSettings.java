@@ -1,0 +1,615 @@
+package dev.autocert.core;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Everything Autocert is told: which certificates to keep, from which CA, where to store them.
+ * Immutable and validated once, when built.
+ *
+ * <p>Every surface uses the same names: {@code autocert.domains} in a properties file, a start.d
+ * ini or application.properties; {@code domains="…"} in server.xml; {@code --domains} on the
+ * command line. {@link #fromProperties(Map)} reads the first form, {@link Builder#set(String,
+ * String)} takes a name without the prefix. Errors are {@link InvalidSettingException}s naming
+ * the setting, the value and the fix. The settings reference is {@code docs/settings.md}.
+ */
+public final class AutocertSettings {
+
+    /** The prefix of every setting's property name. */
+    public static final String PREFIX = "autocert.";
+
+    static final String DOMAINS = "domains";
+    static final String EMAIL = "email";
+    static final String AGREE_TOS = "agree-tos";
+    static final String CA = "ca";
+    static final String CA_TRUST = "ca-trust";
+    static final String STORAGE = "storage";
+    static final String KEY_TYPE = "key-type";
+    static final String CHALLENGES = "challenges";
+    static final String HTTP_PORT = "http-port";
+    static final String PROFILE = "profile";
+    static final String EAB_KID = "eab-kid";
+    static final String EAB_HMAC_KEY = "eab-hmac-key";
+    static final String PREFERRED_CHAIN = "preferred-chain";
+    static final String STARTUP_WAIT = "startup-wait";
+
+    /** Every setting name, without the prefix, in the order the docs list them. */
+    public static final List<String> NAMES = List.of(DOMAINS, EMAIL, AGREE_TOS, CA, CA_TRUST, STORAGE, KEY_TYPE,
+            CHALLENGES, HTTP_PORT, PROFILE, EAB_KID, EAB_HMAC_KEY, PREFERRED_CHAIN, STARTUP_WAIT);
+
+    private static final Pattern EMAIL_PATTERN = Pattern.compile("[^@\\s,;:<>]+@[^@\\s,;:<>]+\\.[^@\\s,;:<>]+");
+    private static final Pattern PROFILE_PATTERN = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+    private final List<ManagedCertificate> certificates;
+    private final String email;
+    private final boolean agreeTos;
+    private final URI ca;
+    private final String caTrust;
+    private final Path caTrustPath;
+    private final Path storage;
+    private final KeyType keyType;
+    private final List<ChallengeType> challenges;
+    private final int httpPort;
+    private final String profile;
+    private final String eabKid;
+    private final String eabHmacKey;
+    private final String preferredChain;
+    private final Duration startupWait;
+
+    private AutocertSettings(Builder b, List<ManagedCertificate> certificates, URI ca, Path caTrustPath) {
+        this.certificates = List.copyOf(certificates);
+        this.email = b.email;
+        this.agreeTos = b.agreeTos;
+        this.ca = ca;
+        this.caTrust = b.caTrust;
+        this.caTrustPath = caTrustPath;
+        this.storage = b.storage;
+        this.keyType = b.keyType;
+        this.challenges = List.copyOf(b.challenges);
+        this.httpPort = b.httpPort;
+        this.profile = b.profile;
+        this.eabKid = b.eabKid;
+        this.eabHmacKey = b.eabHmacKey;
+        this.preferredChain = b.preferredChain;
+        this.startupWait = b.startupWait;
+    }
+
+    /** A builder with every default. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Reads the {@code autocert.*} entries of {@code properties}; other entries are ignored, so
+     * {@code System.getProperties()} or a whole application.properties can be passed.
+     *
+     * @throws InvalidSettingException on an unknown {@code autocert.} key (naming the closest
+     *         known one) or an invalid value
+     */
+    public static AutocertSettings fromProperties(Map<?, ?> properties) {
+        Builder builder = builder();
+        properties.forEach((key, value) -> {
+            String name = String.valueOf(key);
+            if (name.startsWith(PREFIX) && value != null) {
+                builder.set(name.substring(PREFIX.length()), String.valueOf(value));
+            }
+        });
+        return builder.build();
+    }
+
+    /** A builder holding these settings, to change some of them. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        certificates.forEach(c -> b.certificate(c.domains().toArray(String[]::new)));
+        b.email = email;
+        b.agreeTos = agreeTos;
+        b.caValue = ca.toString();
+        b.caTrust = caTrust;
+        b.storage = storage;
+        b.keyType = keyType;
+        b.challenges = new ArrayList<>(challenges);
+        b.httpPort = httpPort;
+        b.profile = profile;
+        b.eabKid = eabKid;
+        b.eabHmacKey = eabHmacKey;
+        b.preferredChain = preferredChain;
+        b.startupWait = startupWait;
+        return b;
+    }
+
+    /** The certificates to keep, in the order configured; never empty. */
+    public List<ManagedCertificate> certificates() {
+        return certificates;
+    }
+
+    /** The account's contact address ({@code autocert.email}). */
+    public Optional<String> email() {
+        return Optional.ofNullable(email);
+    }
+
+    /** Whether the CA's terms of service are accepted ({@code autocert.agree-tos}). */
+    public boolean agreeTos() {
+        return agreeTos;
+    }
+
+    /** The CA's ACME directory URL ({@code autocert.ca}, names resolved). */
+    public URI ca() {
+        return ca;
+    }
+
+    /** A PEM file of extra trust anchors for the CA's HTTPS ({@code autocert.ca-trust}). */
+    public Optional<Path> caTrust() {
+        return Optional.ofNullable(caTrustPath);
+    }
+
+    /**
+     * The storage directory ({@code autocert.storage}); empty means the adapter's default, under
+     * the server's base directory.
+     */
+    public Optional<Path> storage() {
+        return Optional.ofNullable(storage);
+    }
+
+    /** The type of each certificate's private key ({@code autocert.key-type}). */
+    public KeyType keyType() {
+        return keyType;
+    }
+
+    /** The challenge types to use, in order of preference ({@code autocert.challenges}). */
+    public List<ChallengeType> challenges() {
+        return challenges;
+    }
+
+    /** The port where the server answers HTTP-01 ({@code autocert.http-port}). */
+    public int httpPort() {
+        return httpPort;
+    }
+
+    /** The ACME profile to ask for ({@code autocert.profile}). */
+    public Optional<String> profile() {
+        return Optional.ofNullable(profile);
+    }
+
+    /** The external account binding key id ({@code autocert.eab-kid}). */
+    public Optional<String> eabKid() {
+        return Optional.ofNullable(eabKid);
+    }
+
+    /** The external account binding HMAC key, base64url ({@code autocert.eab-hmac-key}). Secret. */
+    public Optional<String> eabHmacKey() {
+        return Optional.ofNullable(eabHmacKey);
+    }
+
+    /** The issuer common name of the chain to prefer ({@code autocert.preferred-chain}). */
+    public Optional<String> preferredChain() {
+        return Optional.ofNullable(preferredChain);
+    }
+
+    /**
+     * How long start-up waits for real certificates before it fails ({@code autocert.startup-wait});
+     * zero, the default, means start-up never waits and a placeholder serves until they arrive.
+     */
+    public Duration startupWait() {
+        return startupWait;
+    }
+
+    /** Settings as an operator would write them; the EAB HMAC key is never shown. */
+    @Override
+    public String toString() {
+        return "AutocertSettings{certificates=" + certificates + ", email=" + email + ", agreeTos=" + agreeTos
+                + ", ca=" + ca + ", caTrust=" + caTrustPath + ", storage=" + storage + ", keyType=" + keyType
+                + ", challenges=" + challenges + ", httpPort=" + httpPort + ", profile=" + profile
+                + ", eabKid=" + eabKid + ", eabHmacKey=" + (eabHmacKey == null ? null : "(hidden)")
+                + ", preferredChain=" + preferredChain + ", startupWait=" + startupWait + "}";
+    }
+
+    /**
+     * Collects settings; {@link #build()} validates them all. Not thread-safe. Values given to
+     * {@link #set(String, String)} are checked as they arrive, so an error names the setting
+     * the user wrote.
+     */
+    public static final class Builder {
+        private final List<List<String>> domainGroups = new ArrayList<>();
+        private String email;
+        private boolean agreeTos;
+        private String caValue = KnownCa.LETSENCRYPT.id;
+        private String caTrust;
+        private Path storage;
+        private KeyType keyType = KeyType.EC_P256;
+        private List<ChallengeType> challenges = new ArrayList<>(List.of(ChallengeType.HTTP_01));
+        private int httpPort = 80;
+        private String profile;
+        private String eabKid;
+        private String eabHmacKey;
+        private String preferredChain;
+        private Duration startupWait = Duration.ZERO;
+
+        private Builder() {
+        }
+
+        /**
+         * Sets one setting by its name without the {@code autocert.} prefix, from its text form,
+         * as it appears in a properties file. Blank values reset optional settings.
+         *
+         * @throws InvalidSettingException for an unknown name (naming the closest known one) or a
+         *         value that cannot be parsed
+         */
+        public Builder set(String name, String value) {
+            requireNonNull(name, "name");
+            requireNonNull(value, "value");
+            String key = PREFIX + name;
+            String v = value.trim();
+            switch (name) {
+                case DOMAINS -> domains(v);
+                case EMAIL -> email = blankToNull(v);
+                case AGREE_TOS -> agreeTos = parseBoolean(key, v);
+                case CA -> caValue = v.isEmpty() ? KnownCa.LETSENCRYPT.id : v;
+                case CA_TRUST -> caTrust = blankToNull(v);
+                case STORAGE -> storage = v.isEmpty() ? null : parseStorage(key, v);
+                case KEY_TYPE -> keyType = KeyType.parse(key, v);
+                case CHALLENGES -> challenges = parseChallenges(key, v);
+                case HTTP_PORT -> httpPort = parsePort(key, v);
+                case PROFILE -> profile = blankToNull(v);
+                case EAB_KID -> eabKid = blankToNull(v);
+                case EAB_HMAC_KEY -> eabHmacKey = blankToNull(v);
+                case PREFERRED_CHAIN -> preferredChain = blankToNull(v);
+                case STARTUP_WAIT -> startupWait = parseDuration(key, v);
+                default -> throw new InvalidSettingException(key, "unknown setting" + closest(name)
+                        .map(k -> "; did you mean " + PREFIX + k + "?").orElse("; known settings: " + String.join(", ", NAMES)));
+            }
+            return this;
+        }
+
+        /**
+         * Replaces all certificates with those described by {@code value}, as in
+         * {@code autocert.domains}: names separated by commas make one certificate, and
+         * semicolons separate certificates ({@code a.com,www.a.com;b.com} is two).
+         */
+        public Builder domains(String value) {
+            requireNonNull(value, "value");
+            domainGroups.clear();
+            for (String group : value.split(";")) {
+                if (!group.isBlank()) {
+                    domainGroups.add(List.of(group.split(",", -1)));
+                }
+            }
+            return this;
+        }
+
+        /** Adds one certificate for {@code domains}; the first is its name. */
+        public Builder certificate(String... domains) {
+            domainGroups.add(List.of(domains));
+            return this;
+        }
+
+        /** Sets the account's contact address. */
+        public Builder email(String email) {
+            this.email = email;
+            return this;
+        }
+
+        /** Sets whether the CA's terms of service are accepted. */
+        public Builder agreeTos(boolean agreeTos) {
+            this.agreeTos = agreeTos;
+            return this;
+        }
+
+        /** Sets the CA: a known name ({@code letsencrypt}, {@code letsencrypt-staging}, {@code zerossl}, {@code google}) or a directory URL. */
+        public Builder ca(String ca) {
+            this.caValue = requireNonNull(ca, "ca");
+            return this;
+        }
+
+        /** Sets a PEM file of trust anchors for the CA's HTTPS, added to the JDK's. */
+        public Builder caTrust(Path pemFile) {
+            this.caTrust = pemFile == null ? null : pemFile.toString();
+            return this;
+        }
+
+        /** Sets the storage directory. */
+        public Builder storage(Path directory) {
+            this.storage = directory;
+            return this;
+        }
+
+        /** Sets the type of each certificate's private key. */
+        public Builder keyType(KeyType keyType) {
+            this.keyType = requireNonNull(keyType, "keyType");
+            return this;
+        }
+
+        /** Sets the challenge types to use, in order of preference. */
+        public Builder challenges(ChallengeType... challenges) {
+            this.challenges = new ArrayList<>(List.of(challenges));
+            return this;
+        }
+
+        /** Sets the port where the server answers HTTP-01. */
+        public Builder httpPort(int port) {
+            this.httpPort = port;
+            return this;
+        }
+
+        /** Sets the ACME profile to ask for. */
+        public Builder profile(String profile) {
+            this.profile = profile;
+            return this;
+        }
+
+        /** Sets external account binding: the key id and the base64url HMAC key the CA gave. */
+        public Builder externalAccountBinding(String kid, String hmacKey) {
+            this.eabKid = kid;
+            this.eabHmacKey = hmacKey;
+            return this;
+        }
+
+        /** Sets the issuer common name of the chain to prefer among the CA's alternates. */
+        public Builder preferredChain(String issuerCommonName) {
+            this.preferredChain = issuerCommonName;
+            return this;
+        }
+
+        /** Sets how long start-up waits for real certificates; zero never waits. */
+        public Builder startupWait(Duration wait) {
+            this.startupWait = requireNonNull(wait, "wait");
+            return this;
+        }
+
+        /**
+         * Validates everything and returns the settings.
+         *
+         * @throws InvalidSettingException naming the first setting at fault
+         */
+        public AutocertSettings build() {
+            if (challenges.isEmpty()) {
+                throw new InvalidSettingException(PREFIX + CHALLENGES, "must name at least one of http-01, dns-01");
+            }
+            if (challenges.contains(ChallengeType.TLS_ALPN_01)) {
+                throw new InvalidSettingException(PREFIX + CHALLENGES,
+                        "tls-alpn-01 is not supported yet; use http-01 or dns-01");
+            }
+            if (new HashSet<>(challenges).size() != challenges.size()) {
+                throw new InvalidSettingException(PREFIX + CHALLENGES, "lists a challenge twice: " + challenges);
+            }
+            List<ManagedCertificate> certificates = checkDomains();
+            if (email != null && !EMAIL_PATTERN.matcher(email).matches()) {
+                throw new InvalidSettingException(PREFIX + EMAIL, "expected an address like admin@example.com but was '" + email + "'");
+            }
+            URI directory = resolveCa();
+            Optional<KnownCa> known = KnownCa.byDirectory(directory);
+            if (known.isPresent() && !agreeTos) {
+                // Every CA we know by name publishes terms that new accounts must accept.
+                throw new InvalidSettingException(PREFIX + AGREE_TOS, known.get().id
+                        + " requires accepting its terms of service; read them and set " + PREFIX + AGREE_TOS + "=true");
+            }
+            checkEab(known);
+            Path trust = caTrust == null ? null : checkTrust(caTrust);
+            if (profile != null && !PROFILE_PATTERN.matcher(profile).matches()) {
+                throw new InvalidSettingException(PREFIX + PROFILE,
+                        "expected a profile name of letters, digits, '.', '_' or '-' but was '" + profile + "'");
+            }
+            if (httpPort < 1 || httpPort > 65535) {
+                throw new InvalidSettingException(PREFIX + HTTP_PORT, "expected a port from 1 to 65535 but was " + httpPort);
+            }
+            if (startupWait.isNegative()) {
+                throw new InvalidSettingException(PREFIX + STARTUP_WAIT, "must not be negative but was " + startupWait);
+            }
+            return new AutocertSettings(this, certificates, directory, trust);
+        }
+
+        private List<ManagedCertificate> checkDomains() {
+            String key = PREFIX + DOMAINS;
+            if (domainGroups.isEmpty()) {
+                throw new InvalidSettingException(key, "required: the names to obtain a certificate for, "
+                        + "for example " + key + "=example.com,www.example.com");
+            }
+            Set<String> seen = new HashSet<>();
+            List<ManagedCertificate> result = new ArrayList<>();
+            for (List<String> group : domainGroups) {
+                List<String> names = new ArrayList<>();
+                for (String raw : group) {
+                    String name = DomainNames.normalize(key, raw);
+                    if (name.startsWith("*.") && !challenges.contains(ChallengeType.DNS_01)) {
+                        throw new InvalidSettingException(key, "'" + raw + "' is a wildcard, which only dns-01 can validate; "
+                                + "add dns-01 to " + PREFIX + CHALLENGES);
+                    }
+                    if (!seen.add(name)) {
+                        throw new InvalidSettingException(key, "'" + name + "' is listed twice; each name belongs to one certificate");
+                    }
+                    names.add(name);
+                }
+                result.add(ManagedCertificate.of(names));
+            }
+            return result;
+        }
+
+        private URI resolveCa() {
+            Optional<KnownCa> known = KnownCa.byId(caValue);
+            if (known.isPresent()) {
+                return known.get().directory;
+            }
+            String key = PREFIX + CA;
+            String names = "letsencrypt, letsencrypt-staging, zerossl, google";
+            if (!caValue.contains("://")) {
+                throw new InvalidSettingException(key, "expected one of " + names
+                        + " or an https:// directory URL but was '" + caValue + "'");
+            }
+            try {
+                URI uri = new URI(caValue);
+                if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
+                    throw new InvalidSettingException(key, "expected an https:// directory URL with a host, "
+                            + "as RFC 8555 requires, but was '" + caValue + "'");
+                }
+                return uri;
+            } catch (URISyntaxException e) {
+                throw new InvalidSettingException(key, "'" + caValue + "' is not a valid URL: " + e.getReason());
+            }
+        }
+
+        private void checkEab(Optional<KnownCa> known) {
+            if ((eabKid == null) != (eabHmacKey == null)) {
+                String missing = eabKid == null ? EAB_KID : EAB_HMAC_KEY;
+                throw new InvalidSettingException(PREFIX + missing, "required with " + PREFIX
+                        + (eabKid == null ? EAB_HMAC_KEY : EAB_KID) + ": external account binding needs both the key id and the HMAC key");
+            }
+            if (eabHmacKey != null) {
+                try {
+                    byte[] key = Base64.getUrlDecoder().decode(eabHmacKey);
+                    if (key.length == 0) {
+                        throw new IllegalArgumentException("empty");
+                    }
+                } catch (IllegalArgumentException e) {
+                    // The value is a secret: say what is wrong with it, never what it is.
+                    throw new InvalidSettingException(PREFIX + EAB_HMAC_KEY, "expected the base64url HMAC key "
+                            + "(letters, digits, '-' and '_', no padding) exactly as the CA gave it, but the "
+                            + eabHmacKey.length() + "-character value given is not base64url");
+                }
+            }
+            if (known.isPresent() && known.get().eabRequired && eabKid == null) {
+                throw new InvalidSettingException(PREFIX + EAB_KID, known.get().id + " requires external account binding; "
+                        + "set " + PREFIX + EAB_KID + " and " + PREFIX + EAB_HMAC_KEY + " from your account's ACME credentials");
+            }
+        }
+
+        private static Path checkTrust(String value) {
+            String key = PREFIX + CA_TRUST;
+            Path path;
+            try {
+                path = Path.of(value);
+            } catch (InvalidPathException e) {
+                throw new InvalidSettingException(key, "'" + value + "' is not a valid path");
+            }
+            if (!Files.isReadable(path) || Files.isDirectory(path)) {
+                throw new InvalidSettingException(key, "cannot read '" + value
+                        + "'; expected a PEM file with the CA's root certificate");
+            }
+            try (InputStream in = Files.newInputStream(path)) {
+                if (CertificateFactory.getInstance("X.509").generateCertificates(in).isEmpty()) {
+                    throw new InvalidSettingException(key, "'" + value + "' holds no certificate; expected PEM "
+                            + "(-----BEGIN CERTIFICATE-----)");
+                }
+            } catch (IOException | CertificateException e) {
+                throw new InvalidSettingException(key, "'" + value + "' is not a PEM certificate file: " + e.getMessage());
+            }
+            return path;
+        }
+
+        private static Path parseStorage(String key, String value) {
+            if (value.startsWith("jdbc:")) {
+                throw new InvalidSettingException(key, "database storage is not available in this version; "
+                        + "give a directory, for example " + key + "=/var/lib/autocert");
+            }
+            try {
+                return Path.of(value);
+            } catch (InvalidPathException e) {
+                throw new InvalidSettingException(key, "'" + value + "' is not a valid directory path");
+            }
+        }
+
+        private static List<ChallengeType> parseChallenges(String key, String value) {
+            List<ChallengeType> result = new ArrayList<>();
+            for (String part : value.split(",")) {
+                if (!part.isBlank()) {
+                    result.add(ChallengeType.parse(key, part));
+                }
+            }
+            return result;
+        }
+
+        private static boolean parseBoolean(String key, String value) {
+            return switch (value.toLowerCase(Locale.ROOT)) {
+                case "true" -> true;
+                case "false", "" -> false;
+                default -> throw new InvalidSettingException(key, "expected true or false but was '" + value + "'");
+            };
+        }
+
+        private static int parsePort(String key, String value) {
+            try {
+                return Integer.parseInt(value);
+            } catch (NumberFormatException e) {
+                throw new InvalidSettingException(key, "expected a port from 1 to 65535 but was '" + value + "'");
+            }
+        }
+
+        /** Parses {@code 90s}, {@code 5m}, {@code 1h}, {@code 0} or an ISO-8601 duration ({@code PT30S}). */
+        static Duration parseDuration(String key, String value) {
+            String v = value.toLowerCase(Locale.ROOT);
+            try {
+                if (v.isEmpty() || v.equals("0")) {
+                    return Duration.ZERO;
+                }
+                if (v.startsWith("p")) {
+                    return Duration.parse(value.toUpperCase(Locale.ROOT));
+                }
+                long amount = Long.parseLong(v.substring(0, v.length() - 1));
+                return switch (v.charAt(v.length() - 1)) {
+                    case 's' -> Duration.ofSeconds(amount);
+                    case 'm' -> Duration.ofMinutes(amount);
+                    case 'h' -> Duration.ofHours(amount);
+                    default -> throw new NumberFormatException();
+                };
+            } catch (NumberFormatException | DateTimeParseException e) {
+                throw new InvalidSettingException(key, "expected a duration such as 90s, 5m or 1h but was '" + value + "'");
+            }
+        }
+
+        private static String blankToNull(String value) {
+            return value.isEmpty() ? null : value;
+        }
+
+        /** The known name nearest to {@code name}, when it is near enough to be a typo. */
+        private static Optional<String> closest(String name) {
+            String wanted = name.toLowerCase(Locale.ROOT).replace('_', '-').replace('.', '-');
+            Map<String, Integer> distances = new LinkedHashMap<>();
+            for (String known : NAMES) {
+                distances.put(known, editDistance(wanted, known));
+            }
+            return distances.entrySet().stream()
+                    .min(Comparator.comparingInt(Map.Entry::getValue))
+                    .filter(e -> e.getValue() <= Math.max(2, e.getKey().length() / 3))
+                    .map(Map.Entry::getKey);
+        }
+
+        private static int editDistance(String a, String b) {
+            int[] previous = new int[b.length() + 1];
+            int[] current = new int[b.length() + 1];
+            for (int j = 0; j <= b.length(); j++) {
+                previous[j] = j;
+            }
+            for (int i = 1; i <= a.length(); i++) {
+                current[0] = i;
+                for (int j = 1; j <= b.length(); j++) {
+                    int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                    current[j] = Math.min(Math.min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+                }
+                int[] swap = previous;
+                previous = current;
+                current = swap;
+            }
+            return previous[b.length()];
+        }
+    }
+}

@@ -1,0 +1,316 @@
+package dev.autocert.core;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link Storage} in a directory: one file per key, the layout described in
+ * {@code docs/storage.md}. The default store. Thread-safe, and safe for several processes
+ * sharing the directory (on a local or a POSIX-compliant network file system).
+ *
+ * <p>Writes go to a temporary file in the same directory, are forced to disk, then renamed over
+ * the old file, and the directory is forced too, so a crash never leaves a half-written value.
+ * Files are created {@code 0600} and directories {@code 0700} (on POSIX file systems): the store
+ * holds private keys.
+ *
+ * <p>A lock is a file under {@code locks/} created exclusively, holding its owner and its lease
+ * expiry; the holder rewrites the expiry every third of the lease. A lock whose expiry has
+ * passed belongs to a dead holder and is taken over.
+ */
+public final class FileStorage implements Storage {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FileStorage.class);
+    private static final String LOCKS = "locks";
+    private static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-------");
+    private static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwx------");
+
+    /** One daemon thread for every FileStorage's lease extensions. */
+    private static final ScheduledExecutorService LEASE_KEEPER = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "autocert-lock-lease");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    private final Path root;
+    private final boolean posix;
+    private final Clock clock;
+
+    /** A store in {@code directory}, created (0700) when missing. */
+    public FileStorage(Path directory) {
+        this(directory, Clock.systemUTC());
+    }
+
+    FileStorage(Path directory, Clock clock) {
+        this.root = requireNonNull(directory, "directory").toAbsolutePath().normalize();
+        this.clock = requireNonNull(clock, "clock");
+        this.posix = root.getFileSystem().supportedFileAttributeViews().contains("posix");
+    }
+
+    /** The directory this store keeps its files in. */
+    public Path directory() {
+        return root;
+    }
+
+    @Override
+    public Optional<byte[]> load(String key) throws IOException {
+        try {
+            return Optional.of(Files.readAllBytes(path(key)));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public void store(String key, byte[] value) throws IOException {
+        requireNonNull(value, "value");
+        Path target = path(key);
+        Path dir = target.getParent();
+        createDirectories(dir);
+        Path temp = dir.resolve("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
+        try {
+            try (FileChannel channel = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), fileMode())) {
+                ByteBuffer buffer = ByteBuffer.wrap(value);
+                while (buffer.hasRemaining()) {
+                    channel.write(buffer);
+                }
+                channel.force(true);
+            }
+            try {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+            forceDirectory(dir);
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    @Override
+    public boolean delete(String key) throws IOException {
+        Path target = path(key);
+        boolean existed = Files.deleteIfExists(target);
+        // Remove directories left empty, up to the root, so listings stay clean.
+        for (Path dir = target.getParent(); dir != null && !dir.equals(root); dir = dir.getParent()) {
+            try {
+                Files.delete(dir);
+            } catch (DirectoryNotEmptyException | NoSuchFileException e) {
+                break;
+            }
+        }
+        return existed;
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+        Path dir = path(prefix);
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile)
+                    .filter(p -> !p.getFileName().toString().startsWith("."))
+                    .map(p -> root.relativize(p).toString().replace('\\', '/'))
+                    .sorted()
+                    .toList();
+        }
+    }
+
+    @Override
+    public Optional<Lock> tryLock(String name, Duration lease) throws IOException {
+        requireNonNull(lease, "lease");
+        String key = LOCKS + "/" + Storage.checkKey(name) + ".lock";
+        Path file = path(key);
+        createDirectories(file.getParent());
+        String owner = UUID.randomUUID().toString();
+        for (int attempt = 0; attempt < 2; attempt++) {
+            try {
+                Files.write(file, lockContent(owner, lease), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                setFileMode(file);
+                return Optional.of(new FileLock(name, key, owner, lease));
+            } catch (FileAlreadyExistsException e) {
+                if (!takeOverIfExpired(file, name)) {
+                    return Optional.empty();
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Moves an expired lock file aside (atomically, so only one contender does) and reports whether it did. */
+    private boolean takeOverIfExpired(Path file, String name) throws IOException {
+        Optional<Instant> expires = readExpiry(file);
+        if (expires.isEmpty()) {
+            return false; // vanished or unreadable this instant: treat as held, the caller retries later
+        }
+        if (clock.instant().isBefore(expires.get())) {
+            return false;
+        }
+        Path aside = file.resolveSibling("." + file.getFileName() + "." + UUID.randomUUID() + ".stale");
+        try {
+            Files.move(file, aside, StandardCopyOption.ATOMIC_MOVE);
+        } catch (NoSuchFileException e) {
+            return true; // someone else moved it; race for CREATE_NEW
+        }
+        // Re-check what we moved: its holder may have extended the lease in between.
+        Optional<Instant> movedExpiry = readExpiry(aside);
+        Files.deleteIfExists(aside);
+        if (movedExpiry.isPresent() && clock.instant().isBefore(movedExpiry.get())) {
+            LOG.debug("Lock {} was extended while being taken over; leaving it to its holder", name);
+            return false;
+        }
+        LOG.info("Took over lock {} whose holder let its lease expire at {}", name, expires.get());
+        return true;
+    }
+
+    private static Optional<Instant> readExpiry(Path file) {
+        try {
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                if (line.startsWith("expires=")) {
+                    return Optional.of(Instant.parse(line.substring("expires=".length()).trim()));
+                }
+            }
+            return Optional.of(Instant.EPOCH); // no expiry: a half-written lock file, long dead
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            return Optional.of(Instant.EPOCH);
+        }
+    }
+
+    private byte[] lockContent(String owner, Duration lease) {
+        return ("owner=" + owner + "\nhost=" + ProcessHandle.current().pid() + "@" + hostName()
+                + "\nexpires=" + clock.instant().plus(lease) + "\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String hostName() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    private Path path(String key) {
+        Path path = root.resolve(Storage.checkKey(key)).normalize();
+        if (!path.startsWith(root)) {
+            throw new IllegalArgumentException("Storage key escapes the store: " + key);
+        }
+        return path;
+    }
+
+    private void createDirectories(Path dir) throws IOException {
+        if (Files.isDirectory(dir)) {
+            return;
+        }
+        createDirectories(dir.getParent());
+        try {
+            if (posix) {
+                Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(DIR_MODE));
+                Files.setPosixFilePermissions(dir, DIR_MODE); // not narrowed by the umask
+            } else {
+                Files.createDirectory(dir);
+            }
+        } catch (FileAlreadyExistsException e) {
+            // created by another thread or process meanwhile
+        }
+    }
+
+    private FileAttribute<?>[] fileMode() {
+        return posix ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(FILE_MODE)} : new FileAttribute<?>[0];
+    }
+
+    private void setFileMode(Path file) throws IOException {
+        if (posix) {
+            Files.setPosixFilePermissions(file, FILE_MODE);
+        }
+    }
+
+    private static void forceDirectory(Path dir) {
+        // Makes the rename durable. Linux allows fsync on a directory opened for reading; other
+        // systems may not, and there the rename is as durable as the platform makes it.
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException e) {
+            LOG.trace("Cannot fsync directory {}", dir, e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "FileStorage[" + root + "]";
+    }
+
+    /** A held lock file whose lease is extended until it is closed. */
+    private final class FileLock implements Lock {
+        private final String name;
+        private final String key;
+        private final String owner;
+        private final AtomicBoolean open = new AtomicBoolean(true);
+        private final ScheduledFuture<?> keeper;
+
+        FileLock(String name, String key, String owner, Duration lease) {
+            this.name = name;
+            this.key = key;
+            this.owner = owner;
+            long period = Math.max(1, lease.toMillis() / 3);
+            this.keeper = LEASE_KEEPER.scheduleAtFixedRate(() -> extend(lease), period, period, TimeUnit.MILLISECONDS);
+        }
+
+        private synchronized void extend(Duration lease) {
+            try {
+                if (open.get() && holds()) {
+                    store(key, lockContent(owner, lease));
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("Cannot extend the lease of lock {}: {}", name, e.toString());
+            }
+        }
+
+        private boolean holds() throws IOException {
+            return load(key).map(b -> new String(b, StandardCharsets.UTF_8).contains("owner=" + owner + "\n")).orElse(false);
+        }
+
+        @Override
+        public synchronized void close() throws IOException {
+            if (open.compareAndSet(true, false)) {
+                keeper.cancel(false);
+                if (holds()) {
+                    Files.deleteIfExists(path(key));
+                } else {
+                    LOG.warn("Lock {} was taken over by another holder before it was released: its lease ran out", name);
+                }
+            }
+        }
+    }
+}

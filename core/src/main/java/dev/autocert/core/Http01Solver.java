@@ -1,0 +1,28 @@
+package dev.autocert.core;
+
+import static java.util.Objects.requireNonNull;
+
+/** Answers HTTP-01 by putting the key authorization into {@link Http01Tokens}, read by the server's challenge handler. */
+final class Http01Solver implements ChallengeSolver {
+
+    private final Http01Tokens tokens;
+
+    Http01Solver(Http01Tokens tokens) {
+        this.tokens = requireNonNull(tokens, "tokens");
+    }
+
+    @Override
+    public ChallengeType type() {
+        return ChallengeType.HTTP_01;
+    }
+
+    @Override
+    public void present(ChallengeData challenge) {
+        tokens.put(challenge.token(), challenge.keyAuthorization());
+    }
+
+    @Override
+    public void cleanUp(ChallengeData challenge) {
+        tokens.remove(challenge.token());
+    }
+}

@@ -1,0 +1,33 @@
+package dev.autocert.core;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.List;
+
+/**
+ * One certificate Autocert keeps: its name (the first domain, also its directory name in
+ * storage) and every domain it covers, in the order configured.
+ *
+ * @param name    the lineage name, the first of {@code domains}
+ * @param domains the names on the certificate, ASCII (punycode) and lower case
+ */
+public record ManagedCertificate(String name, List<String> domains) {
+
+    public ManagedCertificate {
+        requireNonNull(name, "name");
+        domains = List.copyOf(domains);
+        if (domains.isEmpty() || !domains.get(0).equals(name)) {
+            throw new IllegalArgumentException("name must be the first domain: " + name + " " + domains);
+        }
+    }
+
+    /** A certificate whose name is its first domain. */
+    static ManagedCertificate of(List<String> domains) {
+        return new ManagedCertificate(domains.get(0), domains);
+    }
+
+    /** The lineage name as used in storage keys: {@code *.example.com} becomes {@code _.example.com}. */
+    String storageName() {
+        return name.replace('*', '_');
+    }
+}

@@ -1,0 +1,216 @@
+package dev.autocert.core;
+
+import static java.util.Objects.requireNonNull;
+
+import java.security.KeyPair;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.shredzone.acme4j.Authorization;
+import org.shredzone.acme4j.Certificate;
+import org.shredzone.acme4j.Login;
+import org.shredzone.acme4j.Order;
+import org.shredzone.acme4j.OrderBuilder;
+import org.shredzone.acme4j.Problem;
+import org.shredzone.acme4j.Status;
+import org.shredzone.acme4j.challenge.Challenge;
+import org.shredzone.acme4j.challenge.TokenChallenge;
+import org.shredzone.acme4j.connector.Resource;
+import org.shredzone.acme4j.exception.AcmeException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One certificate order from start to chain (RFC 8555 section 7.4): the only class that walks
+ * acme4j's order, authorization and challenge objects.
+ *
+ * <p>Polling honours the CA's {@code Retry-After}; without one it polls quickly at first
+ * (a quarter second, doubling up to 3 s), since most validations finish within a second.
+ */
+final class OrderFlow {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OrderFlow.class);
+
+    /** First poll delay without a Retry-After, doubled each poll up to {@link #MAX_POLL}. */
+    private static final Duration FIRST_POLL = Duration.ofMillis(250);
+    private static final Duration MAX_POLL = Duration.ofSeconds(3);
+    /** How long a validation or finalization may take before the order is abandoned. */
+    private static final Duration POLL_TIMEOUT = Duration.ofMinutes(3);
+
+    private final AutocertSettings settings;
+    private final Map<ChallengeType, ChallengeSolver> solvers;
+
+    OrderFlow(AutocertSettings settings, Map<ChallengeType, ChallengeSolver> solvers) {
+        this.settings = requireNonNull(settings, "settings");
+        this.solvers = Map.copyOf(solvers);
+    }
+
+    /**
+     * Orders a certificate for {@code certificate}'s domains with a fresh key.
+     *
+     * @param replacing the certificate this one renews, named in the order when the CA offers ARI
+     */
+    CertifiedKey order(Login login, ManagedCertificate certificate, Optional<CertifiedKey> replacing)
+            throws AutocertException, InterruptedException {
+        String name = certificate.name();
+        try {
+            Order order = create(login, certificate, replacing);
+            for (Authorization authorization : order.getAuthorizations()) {
+                authorize(authorization);
+            }
+            Status ready = poll(order, EnumSet.of(Status.READY, Status.VALID, Status.INVALID));
+            if (ready == Status.INVALID) {
+                throw new AutocertException("The CA marked the order for " + name + " invalid"
+                        + order.getError().map(AcmeFailures::detail).orElse(""));
+            }
+            KeyPair keyPair = settings.keyType().generate();
+            if (ready == Status.READY) {
+                order.execute(keyPair);
+            }
+            if (poll(order, EnumSet.of(Status.VALID, Status.INVALID)) != Status.VALID) {
+                throw new AutocertException("The CA did not issue the certificate for " + name
+                        + order.getError().map(AcmeFailures::detail).orElse(""));
+            }
+            Certificate issued = chooseChain(order.getCertificate());
+            List<X509Certificate> chain = issued.getCertificateChain();
+            CertifiedKey key = CertifiedKey.of(name, keyPair.getPrivate(), chain);
+            if (!key.covers(certificate.domains())) {
+                throw new AutocertException("The CA issued a certificate for " + key.names()
+                        + " but " + certificate.domains() + " were ordered");
+            }
+            return key;
+        } catch (AcmeException e) {
+            throw AcmeFailures.translate("Order for " + name + " failed", e);
+        }
+    }
+
+    private Order create(Login login, ManagedCertificate certificate, Optional<CertifiedKey> replacing)
+            throws AcmeException, AutocertException {
+        var session = login.getSession();
+        OrderBuilder builder = login.newOrder().domains(certificate.domains());
+        if (settings.profile().isPresent()) {
+            String profile = settings.profile().get();
+            var metadata = session.getMetadata();
+            if (!metadata.isProfileAllowed(profile)) {
+                Set<String> offered = metadata.getProfiles();
+                throw AutocertException.noRetry(AutocertSettings.PREFIX + AutocertSettings.PROFILE + ": the CA "
+                        + settings.ca() + (offered.isEmpty() ? " offers no profiles; remove the setting"
+                        : " offers " + String.join(", ", offered) + " but not '" + profile + "'"));
+            }
+            builder.profile(profile);
+        }
+        if (replacing.isPresent() && !replacing.get().placeholder()
+                && session.resourceUrlOptional(Resource.RENEWAL_INFO).isPresent()) {
+            builder.replaces(replacing.get().certificate());
+        }
+        Order order = builder.create();
+        LOG.debug("Order {} for {} created: {}", order.getLocation(), certificate.domains(), order.getStatus());
+        return order;
+    }
+
+    private void authorize(Authorization authorization) throws AcmeException, AutocertException, InterruptedException {
+        String domain = authorization.getIdentifier().getDomain();
+        if (authorization.getStatus() == Status.VALID) {
+            LOG.debug("Authorization for {} is still valid; no challenge needed", domain);
+            return;
+        }
+        if (authorization.getStatus() != Status.PENDING) {
+            throw new AutocertException("Authorization for " + domain + " is " + authorization.getStatus());
+        }
+        Challenge challenge = null;
+        ChallengeSolver solver = null;
+        for (ChallengeType type : settings.challenges()) {
+            Optional<Challenge> offered = authorization.findChallenge(type.id());
+            if (offered.isPresent() && solvers.containsKey(type)) {
+                challenge = offered.get();
+                solver = solvers.get(type);
+                break;
+            }
+        }
+        if (challenge == null) {
+            List<String> offered = new ArrayList<>();
+            authorization.getChallenges().forEach(c -> offered.add(c.getType()));
+            throw AutocertException.noRetry("No usable challenge for " + domain + ": the CA offers " + offered
+                    + ", " + AutocertSettings.PREFIX + AutocertSettings.CHALLENGES + " allows " + settings.challenges()
+                    + (settings.challenges().contains(ChallengeType.DNS_01) && !solvers.containsKey(ChallengeType.DNS_01)
+                    ? ", and no dns-01 solver was given to the CertificateManager" : ""));
+        }
+        TokenChallenge tokenChallenge = (TokenChallenge) challenge;
+        ChallengeData data = new ChallengeData(solver.type(), domain, tokenChallenge.getJSON().get("token").asString(),
+                tokenChallenge.getAuthorization());
+        LOG.debug("Presenting {}", data);
+        solver.present(data);
+        try {
+            challenge.trigger();
+            Status status = poll(challenge, EnumSet.of(Status.VALID, Status.INVALID));
+            if (status != Status.VALID) {
+                String why = challenge.getError().map(OrderFlow::describe).orElse("no reason given");
+                throw new AutocertException("The CA could not validate " + data + ": " + why
+                        + (data.type() == ChallengeType.HTTP_01 ? "; check that http://" + domain
+                        + Http01Tokens.PATH_PREFIX + " reaches this server on port 80" : ""));
+            }
+            LOG.debug("{} is valid", data);
+        } finally {
+            try {
+                solver.cleanUp(data);
+            } catch (AutocertException | RuntimeException e) {
+                LOG.warn("Cleaning up {} failed: {}", data, e.getMessage());
+            }
+        }
+    }
+
+    private static String describe(Problem problem) {
+        return problem.getDetail().orElse(problem.getType().toString());
+    }
+
+    /** Picks the alternate chain whose top issuer is {@code preferred-chain}, as Certbot does; else the default. */
+    private Certificate chooseChain(Certificate certificate) throws AcmeException {
+        certificate.download();
+        if (settings.preferredChain().isEmpty()) {
+            return certificate;
+        }
+        String wanted = settings.preferredChain().get();
+        Optional<Certificate> match = certificate.findCertificate(wanted);
+        if (match.isEmpty()) {
+            LOG.info("No chain issued by '{}' among the CA's chains; using the default one", wanted);
+            return certificate;
+        }
+        return match.get();
+    }
+
+    /** Polls until {@code resource} reaches one of {@code wanted}, honouring Retry-After. */
+    private static Status poll(org.shredzone.acme4j.AcmeJsonResource resource, Set<Status> wanted)
+            throws AcmeException, InterruptedException, AutocertException {
+        Instant deadline = Instant.now().plus(POLL_TIMEOUT);
+        Duration backoff = FIRST_POLL;
+        Status status = statusOf(resource);
+        while (!wanted.contains(status)) {
+            Instant now = Instant.now();
+            if (now.isAfter(deadline)) {
+                throw new AutocertException("The CA did not finish within " + POLL_TIMEOUT + "; status " + status);
+            }
+            Duration wait = resource.getRetryAfter()
+                    .map(at -> Duration.between(now, at))
+                    .filter(d -> !d.isNegative())
+                    .orElse(backoff);
+            Thread.sleep(Math.min(wait.toMillis(), Duration.between(now, deadline).toMillis() + 1));
+            backoff = backoff.multipliedBy(2).compareTo(MAX_POLL) > 0 ? MAX_POLL : backoff.multipliedBy(2);
+            resource.fetch();
+            status = statusOf(resource);
+        }
+        return status;
+    }
+
+    private static Status statusOf(org.shredzone.acme4j.AcmeJsonResource resource) {
+        if (resource instanceof Order order) {
+            return order.getStatus();
+        }
+        return ((Challenge) resource).getStatus();
+    }
+}

@@ -1,0 +1,80 @@
+package dev.autocert.core;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Where Autocert keeps accounts, certificates and locks: a small map from keys to bytes, with
+ * leased locks so that several processes (a cluster) can share one store.
+ *
+ * <h2>Keys</h2>
+ * A key is one or more segments separated by {@code /}; each segment is 1 to 255 characters of
+ * {@code [A-Za-z0-9._@+-]}, and is neither {@code .} nor {@code ..}. For example
+ * {@code archive/example.com/cert1.pem}. {@link #checkKey(String)} enforces this.
+ *
+ * <h2>Contract</h2>
+ * <ul>
+ * <li>Implementations must be safe for concurrent use by several threads and, for shared
+ *     stores, by several processes.
+ * <li>{@link #load} of a missing key returns empty; it is not an error.
+ * <li>{@link #store} is atomic: a reader sees the old value or the new one, never a mix, and a
+ *     crash during the write leaves the old one. Values may be secrets (private keys): stores
+ *     keep them readable by the owner only.
+ * <li>Locks are leases: a holder that dies loses its lock once the lease runs out, so no lock
+ *     outlives its process for long. While held, the implementation extends the lease. A caller
+ *     that acquires a lock must re-read what it guards: another holder may have changed it.
+ * </ul>
+ */
+public interface Storage {
+
+    /** Returns the value stored at {@code key}, or empty when there is none. */
+    Optional<byte[]> load(String key) throws IOException;
+
+    /** Stores {@code value} at {@code key}, atomically, replacing any value there. */
+    void store(String key, byte[] value) throws IOException;
+
+    /** Deletes {@code key}; returns whether there was a value. */
+    boolean delete(String key) throws IOException;
+
+    /** Every key that starts with {@code prefix} + {@code /}, at any depth, sorted. Empty when there are none. */
+    List<String> list(String prefix) throws IOException;
+
+    /**
+     * Takes the lock {@code name} if it is free (or its lease has run out), without waiting.
+     *
+     * @param lease how long the lock stays held if its holder dies; the implementation extends
+     *              it while the returned lock is open
+     * @return the lock, to be closed by the holder, or empty when another holder has it
+     */
+    Optional<Lock> tryLock(String name, Duration lease) throws IOException;
+
+    /** A held lock. Closing it releases it; closing twice does nothing. */
+    interface Lock extends AutoCloseable {
+        @Override
+        void close() throws IOException;
+    }
+
+    /** Throws {@link IllegalArgumentException} when {@code key} is not of the form above. */
+    static String checkKey(String key) {
+        if (key == null || key.isEmpty() || key.length() > 1024) {
+            throw new IllegalArgumentException("Storage key must be 1-1024 characters: " + key);
+        }
+        for (String segment : key.split("/", -1)) {
+            if (!KeyPattern.SEGMENT.matcher(segment).matches() || segment.equals(".") || segment.equals("..")) {
+                throw new IllegalArgumentException("Invalid storage key '" + key + "': segments are 1-255 of [A-Za-z0-9._@+-], not . or ..");
+            }
+        }
+        return key;
+    }
+
+    /** Holds the segment pattern, which an interface cannot keep private. */
+    final class KeyPattern {
+        static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9._@+-]{1,255}");
+
+        private KeyPattern() {
+        }
+    }
+}
