@@ -17,7 +17,6 @@ import org.shredzone.acme4j.AccountBuilder;
 import org.shredzone.acme4j.Login;
 import org.shredzone.acme4j.Session;
 import org.shredzone.acme4j.exception.AcmeException;
-import org.shredzone.acme4j.util.KeyPairUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,9 +92,9 @@ final class Accounts {
         String keyName = dir + "/account.key";
         Optional<byte[]> stored = storage.load(keyName);
         if (stored.isPresent()) {
-            try (var reader = new java.io.StringReader(new String(stored.get(), java.nio.charset.StandardCharsets.US_ASCII))) {
-                return KeyPairUtils.readKeyPair(reader);
-            } catch (IOException | RuntimeException e) {
+            try {
+                return Pem.decodeKeyPair(stored.get());
+            } catch (IOException e) {
                 throw new IOException("The account key " + keyName + " is unreadable; move it away to create a new account");
             }
         }
@@ -107,7 +106,7 @@ final class Accounts {
                 return loadOrCreateKey(dir);
             }
             KeyPair keyPair = KeyType.EC_P256.generate();
-            storage.store(keyName, Pem.encode(keyPair));
+            storage.store(keyName, Pem.encodeKeyPair(keyPair));
             LOG.info("Created a new ACME account key for {}", settings.ca());
             return keyPair;
         }

@@ -77,6 +77,8 @@ public final class CertificateManager implements AutoCloseable {
     private enum Phase { NEW, STARTED, STOPPED }
 
     private volatile Phase phase = Phase.NEW;
+    /** Whether {@link #load()} ran; guarded by {@code this}. */
+    private boolean loaded;
     /** The logged-in account; touched on the scheduler thread only. Dropped after any failure. */
     private Login login;
 
@@ -156,19 +158,23 @@ public final class CertificateManager implements AutoCloseable {
     }
 
     /**
-     * Starts the engine: publishes stored certificates and placeholders, on this thread, then
-     * orders and renews in the background. With {@code autocert.startup-wait} set, returns only
-     * once every certificate is real.
+     * Publishes what start-up serves, on this thread and without touching the network: each
+     * stored, valid certificate, or a placeholder for a name without one. {@link #start()} does
+     * this first unless it was done; an adapter whose server needs its certificates before it
+     * binds, but answers challenges only once it runs, calls this early and {@code start()} later,
+     * so that no order begins before the server can answer. Idempotent.
      *
-     * @throws AutocertException when {@code startup-wait} passed without every certificate issued
-     * @throws IllegalStateException when started twice or after {@link #stop()}
+     * @throws IllegalStateException after {@link #stop()}
      */
-    public void start() throws AutocertException {
+    public void load() {
         synchronized (this) {
-            if (phase != Phase.NEW) {
-                throw new IllegalStateException("A CertificateManager starts once; this one is " + phase);
+            if (phase == Phase.STOPPED) {
+                throw new IllegalStateException("The CertificateManager is stopped");
             }
-            phase = Phase.STARTED;
+            if (loaded) {
+                return;
+            }
+            loaded = true;
         }
         Instant now = clock.instant();
         for (State state : states.values()) {
@@ -183,6 +189,24 @@ public final class CertificateManager implements AutoCloseable {
                 publish(CertificateEvent.Type.PLACEHOLDER, state, null, null);
             }
         }
+    }
+
+    /**
+     * Starts the engine: publishes stored certificates and placeholders, on this thread, unless
+     * {@link #load()} did, then orders and renews in the background. With {@code
+     * autocert.startup-wait} set, returns only once every certificate is real.
+     *
+     * @throws AutocertException when {@code startup-wait} passed without every certificate issued
+     * @throws IllegalStateException when started twice or after {@link #stop()}
+     */
+    public void start() throws AutocertException {
+        synchronized (this) {
+            if (phase != Phase.NEW) {
+                throw new IllegalStateException("A CertificateManager starts once; this one is " + phase);
+            }
+            phase = Phase.STARTED;
+        }
+        load();
         for (State state : states.values()) {
             scheduler.execute(() -> maintain(state, false));
         }

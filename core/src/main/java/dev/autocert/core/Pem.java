@@ -6,17 +6,21 @@ import java.io.StringReader;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.security.KeyPair;
 import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.util.io.pem.PemObject;
 
 /** PEM encoding of keys and certificates, in the forms Certbot writes and servers read. */
 final class Pem {
@@ -43,7 +47,38 @@ final class Pem {
 
     /** Encodes a private key as PKCS#8 ({@code BEGIN PRIVATE KEY}). */
     static byte[] encodePrivateKey(PrivateKey key) {
-        return encode(PrivateKeyInfo.getInstance(key.getEncoded()));
+        return encode(new PemObject("PRIVATE KEY", key.getEncoded()));
+    }
+
+    /**
+     * Encodes a key pair as a PKCS#8 {@code PRIVATE KEY} block followed by a {@code PUBLIC KEY}
+     * block: the JDK's EC private keys do not carry their public key, so both are written.
+     */
+    static byte[] encodeKeyPair(KeyPair keyPair) {
+        return encode(new PemObject("PRIVATE KEY", keyPair.getPrivate().getEncoded()),
+                new PemObject("PUBLIC KEY", keyPair.getPublic().getEncoded()));
+    }
+
+    /** Decodes what {@link #encodeKeyPair} wrote. Never puts key material in a message. */
+    static KeyPair decodeKeyPair(byte[] pem) throws IOException {
+        try (PEMParser parser = new PEMParser(new StringReader(new String(pem, StandardCharsets.US_ASCII)))) {
+            JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
+            PrivateKey privateKey = null;
+            PublicKey publicKey = null;
+            for (Object object = parser.readObject(); object != null; object = parser.readObject()) {
+                if (object instanceof PrivateKeyInfo info) {
+                    privateKey = converter.getPrivateKey(info);
+                } else if (object instanceof SubjectPublicKeyInfo info) {
+                    publicKey = converter.getPublicKey(info);
+                }
+            }
+            if (privateKey == null || publicKey == null) {
+                throw new IOException("expected a PRIVATE KEY and a PUBLIC KEY block");
+            }
+            return new KeyPair(publicKey, privateKey);
+        } catch (RuntimeException e) {
+            throw new IOException("unreadable key pair (" + e.getClass().getSimpleName() + ")");
+        }
     }
 
     static List<X509Certificate> decodeCertificates(byte[] pem) throws IOException {
@@ -71,7 +106,7 @@ final class Pem {
                 return converter.getPrivateKey(info);
             }
             if (object instanceof PEMKeyPair pair) {
-                return converter.getKeyPair(pair).getPrivate();
+                return converter.getPrivateKey(pair.getPrivateKeyInfo());
             }
             throw new IOException("no private key in PEM data");
         } catch (RuntimeException e) {

@@ -1,0 +1,187 @@
+package dev.autocert.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AutocertSettingsTest {
+
+    @TempDir
+    Path dir;
+
+    private static InvalidSettingException invalid(Map<String, String> properties) {
+        return assertThrows(InvalidSettingException.class, () -> AutocertSettings.fromProperties(properties));
+    }
+
+    private static Map<String, String> with(String... keysAndValues) {
+        var map = new java.util.LinkedHashMap<String, String>();
+        map.put("autocert.domains", "example.com");
+        map.put("autocert.agree-tos", "true");
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            map.put(keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return map;
+    }
+
+    @Test
+    void readsEverySettingWithDefaults() {
+        AutocertSettings settings = AutocertSettings.fromProperties(Map.of(
+                "autocert.domains", "Example.COM, www.example.com ; api.example.com",
+                "autocert.agree-tos", "true",
+                "unrelated.key", "ignored"));
+        assertEquals(List.of(new ManagedCertificate("example.com", List.of("example.com", "www.example.com")),
+                new ManagedCertificate("api.example.com", List.of("api.example.com"))), settings.certificates());
+        assertEquals(URI.create("https://acme-v02.api.letsencrypt.org/directory"), settings.ca());
+        assertEquals(KeyType.EC_P256, settings.keyType());
+        assertEquals(List.of(ChallengeType.HTTP_01), settings.challenges());
+        assertEquals(80, settings.httpPort());
+        assertEquals(Duration.ZERO, settings.startupWait());
+        assertTrue(settings.email().isEmpty());
+    }
+
+    @Test
+    void turnsInternationalNamesIntoPunycode() {
+        AutocertSettings settings = AutocertSettings.builder().domains("bücher.example").agreeTos(true).build();
+        assertEquals("xn--bcher-kva.example", settings.certificates().get(0).name());
+    }
+
+    @Test
+    void requiresDomains() {
+        var e = assertThrows(InvalidSettingException.class, () -> AutocertSettings.builder().agreeTos(true).build());
+        assertEquals("autocert.domains", e.setting());
+        assertTrue(e.getMessage().contains("autocert.domains=example.com"), e.getMessage());
+    }
+
+    @Test
+    void namesTheClosestKnownKeyForATypo() {
+        var e = invalid(with("autocert.agree-to", "true"));
+        assertEquals("autocert.agree-to", e.setting());
+        assertTrue(e.getMessage().contains("did you mean autocert.agree-tos?"), e.getMessage());
+        var far = invalid(with("autocert.frobnicate", "1"));
+        assertTrue(far.getMessage().contains("known settings: domains"), far.getMessage());
+    }
+
+    @Test
+    void refusesInvalidDomainNames() {
+        for (String bad : List.of("exa_mple.com", "-a.example.com", "localhost", "a..example.com", "127.0.0.1",
+                "www.*.example.com", "a".repeat(64) + ".com")) {
+            var e = invalid(with("autocert.domains", bad));
+            assertEquals("autocert.domains", e.setting(), bad);
+            assertTrue(e.getMessage().contains(bad.length() > 40 ? bad.substring(0, 10) : bad), e.getMessage());
+        }
+    }
+
+    @Test
+    void refusesDuplicateNamesAcrossCertificates() {
+        var e = invalid(with("autocert.domains", "a.example.com;b.example.com,A.example.com"));
+        assertTrue(e.getMessage().contains("'a.example.com' is listed twice"), e.getMessage());
+    }
+
+    @Test
+    void refusesWildcardsUnlessDns01IsAllowed() {
+        var e = invalid(with("autocert.domains", "*.example.com"));
+        assertTrue(e.getMessage().contains("only dns-01 can validate"), e.getMessage());
+        AutocertSettings ok = AutocertSettings.fromProperties(with("autocert.domains", "*.example.com",
+                "autocert.challenges", "dns-01"));
+        assertEquals("*.example.com", ok.certificates().get(0).name());
+        assertEquals("_.example.com", ok.certificates().get(0).storageName());
+    }
+
+    @Test
+    void requiresAgreementToTermsOfKnownCas() {
+        var e = assertThrows(InvalidSettingException.class,
+                () -> AutocertSettings.builder().domains("example.com").ca("letsencrypt-staging").build());
+        assertEquals("autocert.agree-tos", e.setting());
+        assertTrue(e.getMessage().contains("letsencrypt-staging requires accepting its terms"), e.getMessage());
+    }
+
+    @Test
+    void refusesUnknownCaNamesAndBadUrls() {
+        var name = invalid(with("autocert.ca", "letsencrpyt"));
+        assertEquals("autocert.ca", name.setting());
+        assertTrue(name.getMessage().contains("expected one of letsencrypt, letsencrypt-staging, zerossl, google"), name.getMessage());
+        var http = invalid(with("autocert.ca", "http://ca.example.com/dir"));
+        assertTrue(http.getMessage().contains("https://"), http.getMessage());
+        var malformed = invalid(with("autocert.ca", "https://exa mple.com/dir"));
+        assertTrue(malformed.getMessage().contains("not a valid URL"), malformed.getMessage());
+    }
+
+    @Test
+    void requiresEabForCasThatNeedIt() {
+        var e = invalid(with("autocert.ca", "zerossl"));
+        assertEquals("autocert.eab-kid", e.setting());
+        assertTrue(e.getMessage().contains("zerossl requires external account binding"), e.getMessage());
+    }
+
+    @Test
+    void refusesAnEabKeyThatIsNotBase64UrlWithoutShowingIt() {
+        String secret = "not+base64/url+secret";
+        var e = invalid(with("autocert.eab-kid", "kid-1", "autocert.eab-hmac-key", secret));
+        assertEquals("autocert.eab-hmac-key", e.setting());
+        assertFalse(e.getMessage().contains(secret), e.getMessage());
+        var half = invalid(with("autocert.eab-kid", "kid-1"));
+        assertEquals("autocert.eab-hmac-key", half.setting());
+        AutocertSettings ok = AutocertSettings.fromProperties(with("autocert.eab-kid", "kid-1",
+                "autocert.eab-hmac-key", "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"));
+        assertFalse(ok.toString().contains("zWNDZM6e"), ok.toString());
+    }
+
+    @Test
+    void refusesAnUnreadableOrNonPemTrustFile() throws IOException {
+        var missing = invalid(with("autocert.ca-trust", dir.resolve("nope.pem").toString()));
+        assertEquals("autocert.ca-trust", missing.setting());
+        assertTrue(missing.getMessage().contains("cannot read"), missing.getMessage());
+        Path notPem = Files.writeString(dir.resolve("bad.pem"), "hello");
+        var bad = invalid(with("autocert.ca-trust", notPem.toString()));
+        assertTrue(bad.getMessage().contains("not a PEM certificate file") || bad.getMessage().contains("holds no certificate"), bad.getMessage());
+    }
+
+    @Test
+    void refusesUnknownKeyTypesChallengesPortsAndBooleans() {
+        var keyType = invalid(with("autocert.key-type", "ec256"));
+        assertEquals("autocert.key-type: expected one of ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096 but was 'ec256'",
+                keyType.getMessage());
+        var challenge = invalid(with("autocert.challenges", "http-01,dns01"));
+        assertTrue(challenge.getMessage().contains("'dns01'"), challenge.getMessage());
+        var alpn = invalid(with("autocert.challenges", "tls-alpn-01"));
+        assertTrue(alpn.getMessage().contains("not supported yet"), alpn.getMessage());
+        var port = invalid(with("autocert.http-port", "80000"));
+        assertEquals("autocert.http-port", port.setting());
+        var bool = invalid(with("autocert.agree-tos", "yes"));
+        assertTrue(bool.getMessage().contains("expected true or false but was 'yes'"), bool.getMessage());
+        var wait = invalid(with("autocert.startup-wait", "soon"));
+        assertTrue(wait.getMessage().contains("90s"), wait.getMessage());
+        var email = invalid(with("autocert.email", "admin"));
+        assertTrue(email.getMessage().contains("'admin'"), email.getMessage());
+    }
+
+    @Test
+    void parsesDurationsInShortAndIsoForm() {
+        assertEquals(Duration.ofSeconds(90), AutocertSettings.fromProperties(with("autocert.startup-wait", "90s")).startupWait());
+        assertEquals(Duration.ofMinutes(2), AutocertSettings.fromProperties(with("autocert.startup-wait", "PT2M")).startupWait());
+    }
+
+    @Test
+    void refusesDatabaseStorageForNow() {
+        var e = invalid(with("autocert.storage", "jdbc:postgresql://localhost/autocert"));
+        assertTrue(e.getMessage().contains("give a directory"), e.getMessage());
+    }
+
+    @Test
+    void roundTripsThroughItsBuilder() {
+        AutocertSettings settings = AutocertSettings.fromProperties(with("autocert.domains", "a.example.com;b.example.com",
+                "autocert.key-type", "rsa-2048", "autocert.email", "admin@example.com"));
+        assertEquals(settings.toString(), settings.toBuilder().build().toString());
+    }
+}
