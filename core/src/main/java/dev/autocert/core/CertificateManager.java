@@ -317,7 +317,6 @@ public final class CertificateManager implements AutoCloseable {
                 order(state, current);
             }
             state.failures = 0;
-            state.lastFailure = null;
             schedule(state, decide(state, state.current).due());
             return Optional.empty();
         } catch (AutocertException e) {
@@ -405,7 +404,6 @@ public final class CertificateManager implements AutoCloseable {
     private AutocertException failed(State state, AutocertException cause) {
         login = null; // a failure may be the account's; logging in again costs one request
         state.failures++;
-        state.lastFailure = cause;
         Instant now = clock.instant();
         Instant next = retrySchedule.next(state.failures, cause.retryable(), cause.retryAfter(), now, random);
         CertifiedKey current = state.current;
@@ -434,7 +432,6 @@ public final class CertificateManager implements AutoCloseable {
         if (state.next != null) {
             state.next.cancel(false);
         }
-        state.nextCheck = capped;
         try {
             state.next = scheduler.schedule(() -> maintain(state, false), delay, TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -478,8 +475,6 @@ public final class CertificateManager implements AutoCloseable {
         final CompletableFuture<CertifiedKey> firstReal = new CompletableFuture<>();
         volatile CertifiedKey current;
         volatile int failures;
-        volatile AutocertException lastFailure;
-        volatile Instant nextCheck;
         boolean ari;
         RenewalPolicy.AriWindow ariWindow;
         Instant ariChoice;

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * Where Autocert keeps accounts, certificates and locks: a small map from keys to bytes, with
@@ -57,24 +56,11 @@ public interface Storage {
         void close() throws IOException;
     }
 
-    /** Throws {@link IllegalArgumentException} when {@code key} is not of the form above. */
+    /**
+     * Returns {@code key} when it is of the form above; throws {@link IllegalArgumentException}
+     * otherwise. Implementations call it on every key they are given.
+     */
     static String checkKey(String key) {
-        if (key == null || key.isEmpty() || key.length() > 1024) {
-            throw new IllegalArgumentException("Storage key must be 1-1024 characters: " + key);
-        }
-        for (String segment : key.split("/", -1)) {
-            if (!KeyPattern.SEGMENT.matcher(segment).matches() || segment.equals(".") || segment.equals("..")) {
-                throw new IllegalArgumentException("Invalid storage key '" + key + "': segments are 1-255 of [A-Za-z0-9._@+-], not . or ..");
-            }
-        }
-        return key;
-    }
-
-    /** Holds the segment pattern, which an interface cannot keep private. */
-    final class KeyPattern {
-        static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9._@+-]{1,255}");
-
-        private KeyPattern() {
-        }
+        return StorageKeys.check(key);
     }
 }
