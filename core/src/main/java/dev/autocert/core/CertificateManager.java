@@ -17,9 +17,9 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.shredzone.acme4j.Login;
@@ -100,11 +100,15 @@ public final class CertificateManager implements AutoCloseable {
         for (ManagedCertificate certificate : settings.certificates()) {
             states.put(certificate.name(), new State(certificate));
         }
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
             Thread thread = new Thread(r, "autocert-renewal");
             thread.setDaemon(true);
             return thread;
         });
+        // At stop, renewals scheduled for later are dropped, not waited for.
+        executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        executor.setRemoveOnCancelPolicy(true);
+        this.scheduler = executor;
     }
 
     /** A builder for an engine with {@code settings}. */
@@ -182,8 +186,8 @@ public final class CertificateManager implements AutoCloseable {
             if (stored.isPresent() && stored.get().fits(state.certificate, settings.ca(), settings.keyType(), now)) {
                 state.current = stored.get().key();
                 state.ari = stored.get().meta().ari();
-                state.firstReal.complete(state.current);
                 publish(CertificateEvent.Type.LOADED, state, null, null);
+                state.firstReal.complete(state.current);
             } else {
                 state.current = Placeholders.create(state.certificate);
                 publish(CertificateEvent.Type.PLACEHOLDER, state, null, null);
@@ -342,8 +346,8 @@ public final class CertificateManager implements AutoCloseable {
             state.current = stored.get().key();
             state.ari = stored.get().meta().ari();
             state.ariChoice = null;
-            state.firstReal.complete(state.current);
             publish(CertificateEvent.Type.LOADED, state, null, null);
+            state.firstReal.complete(state.current); // after listeners installed it: start-up may wait on this
         }
     }
 
@@ -363,8 +367,8 @@ public final class CertificateManager implements AutoCloseable {
         state.current = stored;
         state.ari = ari;
         state.ariChoice = null;
-        state.firstReal.complete(stored);
         publish(renewal ? CertificateEvent.Type.RENEWED : CertificateEvent.Type.OBTAINED, state, null, null);
+        state.firstReal.complete(stored); // after listeners installed it: start-up may wait on this
     }
 
     private Login login() throws AutocertException {

@@ -1,0 +1,337 @@
+package dev.autocert.jetty;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.autocert.core.AutocertException;
+import dev.autocert.core.AutocertSettings;
+import dev.autocert.core.CertificateListener;
+import dev.autocert.core.CertificateManager;
+import dev.autocert.core.CertifiedKey;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnector;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.component.ContainerLifeCycle;
+import org.eclipse.jetty.util.component.LifeCycle;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Automatic HTTPS for an embedded Jetty 12 {@link Server}: one call to {@link #install} and the
+ * server obtains, serves and renews its certificates from an ACME CA (Let's Encrypt by default).
+ *
+ * <pre>{@code
+ * Server server = new Server();
+ * ServerConnector https = new ServerConnector(server, new SslContextFactory.Server());
+ * https.setPort(443);
+ * server.addConnector(https);
+ * server.setHandler(myHandler);
+ * AutocertJetty.install(server, AutocertSettings.builder()
+ *         .domains("example.com,www.example.com").email("admin@example.com").agreeTos(true).build());
+ * server.start();
+ * }</pre>
+ *
+ * <p>When the server starts, Autocert
+ * <ul>
+ *   <li>adopts the {@link SslContextFactory.Server} of every HTTPS connector (one with an
+ *       {@link SslConnectionFactory}), replacing any key store it had with an in-memory one; with
+ *       no HTTPS connector it adds one on port 443;</li>
+ *   <li>adds a plain HTTP connector on {@code autocert.http-port} (80 by default) unless one
+ *       listens there already; requests on that connector other than ACME challenges are
+ *       redirected to HTTPS;</li>
+ *   <li>puts an {@link AcmeChallengeHandler} in front of every handler, so HTTP-01 challenges are
+ *       answered on any connector and never reach the application;</li>
+ *   <li>starts its {@link CertificateManager} before the connectors open: a stored, valid
+ *       certificate serves at once, otherwise a self-signed placeholder serves until the CA
+ *       issues the real one (with {@code autocert.startup-wait} set, start-up waits for it
+ *       instead). New and renewed certificates are swapped in without a restart: open
+ *       connections keep their session, new handshakes see the new certificate.</li>
+ * </ul>
+ * Stopping the server stops the engine; starting it again starts a new one. Each certificate has
+ * its own alias, so Jetty picks it by the client's SNI host name; the first certificate configured
+ * is served to clients that send no SNI. Jetty's SNI host check ({@link SecureRequestCustomizer},
+ * on by default) then accepts every request whose {@code Host} is a name of the certificate that
+ * was served.
+ *
+ * <p>Storage defaults to {@code autocert.storage}, or {@code ~/.autocert} when that is not set.
+ * Thread-safe; settings are fixed at {@link #install}.
+ */
+public final class AutocertJetty extends ContainerLifeCycle {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AutocertJetty.class);
+
+    /** The port browsers use for {@code https://} URLs without one. */
+    private static final int DEFAULT_HTTPS_PORT = 443;
+    /**
+     * How long start-up waits, after the engine reports every certificate issued, for the swap
+     * into Jetty: the engine tells its listeners just after it tells start-up.
+     */
+    private static final Duration INSTALL_GRACE = Duration.ofSeconds(10);
+
+    private final Server server;
+    private final AutocertSettings settings;
+    private final List<CertificateListener> listeners = new CopyOnWriteArrayList<>();
+    private final AcmeChallengeHandler challengeHandler;
+    private volatile CertificateManager manager;
+    private volatile SslContextInstaller installer;
+    private volatile ServerConnector addedHttpConnector;
+    private volatile List<NetworkConnector> httpsConnectors = List.of();
+
+    private AutocertJetty(Server server, AutocertSettings settings) {
+        this.server = server;
+        this.settings = settings;
+        this.challengeHandler = new AcmeChallengeHandler(() -> {
+            CertificateManager current = manager;
+            return current == null ? null : current.http01Tokens();
+        });
+    }
+
+    /**
+     * Adds Autocert to {@code server}, which must not be started yet; the work is done when it
+     * starts, so connectors and handlers may still be added after this call.
+     *
+     * @return the installed component, also a bean of the server
+     * @throws IllegalStateException when the server is running or has Autocert already
+     */
+    public static AutocertJetty install(Server server, AutocertSettings settings) {
+        requireNonNull(server, "server");
+        requireNonNull(settings, "settings");
+        if (!server.isStopped()) {
+            throw new IllegalStateException("Install Autocert before starting the server; it is " + server.getState());
+        }
+        if (server.getBean(AutocertJetty.class) != null) {
+            throw new IllegalStateException("Autocert is already installed on " + server);
+        }
+        AutocertJetty autocert = new AutocertJetty(server, settings);
+        server.addBean(autocert, true);
+        server.addEventListener(new LifeCycle.Listener() {
+            @Override
+            public void lifeCycleStarting(LifeCycle event) {
+                autocert.prepare();
+            }
+        });
+        return autocert;
+    }
+
+    /** The settings this server runs with. */
+    public AutocertSettings settings() {
+        return settings;
+    }
+
+    /** The engine while the server runs; a new one at each start. */
+    public Optional<CertificateManager> manager() {
+        return Optional.ofNullable(manager);
+    }
+
+    /** The certificates served now, real or placeholder, in the configured order; empty before start. */
+    public List<CertifiedKey> certificates() {
+        SslContextInstaller current = installer;
+        return current == null ? List.of() : current.installed();
+    }
+
+    /**
+     * Adds a listener for certificate events (obtained, renewed, failed, expiring) of every engine
+     * this component starts. Listeners added before the server starts also hear of the
+     * certificates loaded at start-up.
+     */
+    public void addListener(CertificateListener listener) {
+        listeners.add(requireNonNull(listener, "listener"));
+        CertificateManager running = manager;
+        if (running != null) {
+            running.addListener(listener);
+        }
+    }
+
+    /** The swap into Jetty, once the server has started at least once. */
+    SslContextInstaller installer() {
+        return installer;
+    }
+
+    /** The plain HTTP connector Autocert added for challenges, if it added one. */
+    Optional<ServerConnector> addedHttpConnector() {
+        return Optional.ofNullable(addedHttpConnector);
+    }
+
+    /**
+     * Shapes the server just before it starts, when every connector and handler is in place:
+     * whatever a user or a Jetty XML file added after {@link #install} is seen.
+     */
+    private synchronized void prepare() {
+        List<SslContextFactory.Server> factories = new ArrayList<>();
+        List<NetworkConnector> secure = new ArrayList<>();
+        for (Connector connector : server.getConnectors()) {
+            SslConnectionFactory ssl = connector.getConnectionFactory(SslConnectionFactory.class);
+            if (ssl != null && ssl.getSslContextFactory() != null) {
+                SslContextFactory.Server factory = ssl.getSslContextFactory();
+                if (factories.stream().noneMatch(f -> f == factory)) {
+                    factories.add(factory);
+                }
+                if (connector instanceof NetworkConnector network) {
+                    secure.add(network);
+                }
+            }
+        }
+        if (factories.isEmpty()) {
+            factories.add(newHttpsConnector(secure));
+        }
+        httpsConnectors = List.copyOf(secure);
+        if (installer == null) {
+            installer = new SslContextInstaller(factories);
+            LOG.debug("Autocert serves certificates through {}", factories);
+        }
+        addHttpConnectorIfMissing();
+        insertHandlers();
+    }
+
+    private SslContextFactory.Server newHttpsConnector(List<NetworkConnector> secure) {
+        HttpConfiguration config = new HttpConfiguration();
+        for (Connector connector : server.getConnectors()) {
+            HttpConnectionFactory http = connector.getConnectionFactory(HttpConnectionFactory.class);
+            if (http != null) {
+                config = new HttpConfiguration(http.getHttpConfiguration());
+                break;
+            }
+        }
+        config.setSecureScheme("https");
+        config.setSecurePort(DEFAULT_HTTPS_PORT);
+        if (config.getCustomizer(SecureRequestCustomizer.class) == null) {
+            config.addCustomizer(new SecureRequestCustomizer());
+        }
+        SslContextFactory.Server factory = new SslContextFactory.Server();
+        ServerConnector https = new ServerConnector(server, new SslConnectionFactory(factory, HttpVersion.HTTP_1_1.asString()),
+                new HttpConnectionFactory(config));
+        https.setHost(firstHost());
+        https.setPort(DEFAULT_HTTPS_PORT);
+        https.setName("autocert-https");
+        server.addConnector(https);
+        secure.add(https);
+        LOG.info("The server has no HTTPS connector; Autocert added one on port {}", DEFAULT_HTTPS_PORT);
+        return factory;
+    }
+
+    private void addHttpConnectorIfMissing() {
+        int port = settings.httpPort();
+        for (Connector connector : server.getConnectors()) {
+            if (connector instanceof NetworkConnector network && network.getPort() == port) {
+                if (connector.getConnectionFactory(SslConnectionFactory.class) != null) {
+                    throw new IllegalStateException("autocert.http-port is " + port + ", where an HTTPS connector listens; "
+                            + "HTTP-01 challenges need plain HTTP there (the CA always asks on port 80 in production)");
+                }
+                return; // a plain connector the user made, or the one added at an earlier start
+            }
+        }
+        HttpConfiguration config = new HttpConfiguration();
+        ServerConnector http = new ServerConnector(server, new HttpConnectionFactory(config));
+        http.setHost(httpsConnectors.isEmpty() ? firstHost() : httpsConnectors.get(0).getHost());
+        http.setPort(port);
+        http.setName("autocert-http");
+        server.addConnector(http);
+        addedHttpConnector = http;
+        LOG.info("Added a plain HTTP connector on port {} for ACME HTTP-01 challenges; it redirects other requests to HTTPS",
+                port);
+    }
+
+    /** Puts the challenge handler, and the redirect of the added connector, in front of every handler, once. */
+    private void insertHandlers() {
+        for (Handler handler = server.getHandler(); handler != null; ) {
+            if (handler == challengeHandler) {
+                return;
+            }
+            handler = handler instanceof Handler.Singleton singleton ? singleton.getHandler() : null;
+        }
+        // Inserted again only when a new handler replaced the chain since the last start.
+        challengeHandler.setHandler(addedHttpConnector == null ? null : new HttpsRedirectHandler(addedHttpConnector, this::httpsPort));
+        server.insertHandler(challengeHandler);
+    }
+
+    private int httpsPort() {
+        for (NetworkConnector connector : httpsConnectors) {
+            int port = connector.getLocalPort() > 0 ? connector.getLocalPort() : connector.getPort();
+            if (port > 0) {
+                return port;
+            }
+        }
+        return DEFAULT_HTTPS_PORT;
+    }
+
+    private String firstHost() {
+        for (Connector connector : server.getConnectors()) {
+            if (connector instanceof NetworkConnector network) {
+                return network.getHost();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Starts a new engine. Runs while the server starts, before its connectors open, so the first
+     * certificates (stored or placeholder) are in place before any handshake.
+     */
+    @Override
+    protected void doStart() throws Exception {
+        if (installer == null) {
+            prepare(); // started on its own, without the server's start
+        }
+        CertificateManager.Builder builder = CertificateManager.builder(settings).listener(installer);
+        listeners.forEach(builder::listener);
+        CertificateManager engine = builder.build();
+        manager = engine;
+        if (!settings.startupWait().isZero()) {
+            startChallengeConnectorEarly();
+        }
+        try {
+            engine.start();
+            if (!settings.startupWait().isZero() && !installer.awaitRealCertificates(INSTALL_GRACE)) {
+                // The engine has them, so the swap is at most moments away; Jetty starts anyway.
+                LOG.warn("The certificates arrived but are not all installed after {}; starting with {}", INSTALL_GRACE,
+                        installer.installed());
+            }
+        } catch (AutocertException | InterruptedException e) {
+            manager = null;
+            engine.stop();
+            throw e;
+        }
+        super.doStart();
+    }
+
+    /**
+     * With {@code autocert.startup-wait}, the CA must reach the challenge handler while start-up
+     * waits, before Jetty would open its connectors; the challenge handler needs nothing else started.
+     */
+    private void startChallengeConnectorEarly() throws Exception {
+        for (Connector connector : server.getConnectors()) {
+            if (connector instanceof NetworkConnector network && network.getPort() == settings.httpPort()
+                    && !connector.isRunning()) {
+                LOG.debug("Starting {} early: start-up waits up to {} for certificates", connector, settings.startupWait());
+                connector.start();
+            }
+        }
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        super.doStop();
+        CertificateManager engine = manager;
+        manager = null;
+        if (engine != null) {
+            engine.stop();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "AutocertJetty" + settings.certificates();
+    }
+}

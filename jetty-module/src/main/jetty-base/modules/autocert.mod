@@ -1,0 +1,79 @@
+# Autocert: automatic HTTPS certificates for Jetty. Guide: docs/jetty.md of the Autocert project.
+
+[description]
+Obtains TLS certificates automatically from an ACME CA (Let's Encrypt by default), serves them
+on the HTTPS connector and renews them without a restart. No keystore is needed: the ssl
+module's SslContextFactory gets an in-memory key store. A plain HTTP connector is added on
+autocert.http-port (80) for HTTP-01 challenges unless one listens there already.
+
+[tags]
+connector
+ssl
+acme
+
+[depend]
+server
+ssl
+
+[after]
+http
+https
+http2
+ssl-context
+
+[lib]
+lib/autocert/*.jar
+
+[xml]
+etc/jetty-autocert.xml
+
+[ini]
+# Autocert supplies the key store, so a missing etc/keystore.p12 is not an error.
+jetty.sslContext.keyStorePath?=
+
+[ini-template]
+# tag::documentation[]
+### Autocert: automatic HTTPS (ACME)
+## Relative paths are resolved against $JETTY_BASE. Every setting is described in docs/settings.md.
+
+## The names to obtain certificates for (required). Commas separate the names of one
+## certificate, whose first name is its name; semicolons separate certificates.
+# autocert.domains=example.com,www.example.com
+
+## The ACME account's contact address.
+# autocert.email=
+
+## true accepts the CA's terms of service (Let's Encrypt, ZeroSSL and Google require it).
+# autocert.agree-tos=false
+
+## letsencrypt, letsencrypt-staging, zerossl, google, or the https:// URL of an ACME directory.
+# autocert.ca=letsencrypt
+
+## A PEM file of roots trusted for the CA's HTTPS, in addition to the JDK's (private or test CA).
+# autocert.ca-trust=
+
+## The directory where accounts and certificates are kept.
+# autocert.storage=autocert
+
+## The key of each certificate: ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096.
+# autocert.key-type=ec-p256
+
+## The challenge types to use, in order of preference: http-01, dns-01.
+# autocert.challenges=http-01
+
+## The port where Jetty answers HTTP-01 challenges; CAs connect to port 80.
+# autocert.http-port=80
+
+## The ACME profile to ask for (for example shortlived); empty means the CA's default.
+# autocert.profile=
+
+## External account binding: the key id and base64url HMAC key from your CA account.
+# autocert.eab-kid=
+# autocert.eab-hmac-key=
+
+## The common name of the top issuer of the chain to prefer; empty means the CA's default.
+# autocert.preferred-chain=
+
+## How long start-up waits for every certificate (90s, 5m); 0 serves a placeholder until they arrive.
+# autocert.startup-wait=0
+# end::documentation[]

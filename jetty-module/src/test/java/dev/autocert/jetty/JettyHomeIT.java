@@ -1,0 +1,172 @@
+package dev.autocert.jetty;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.autocert.testkit.PebbleServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import javax.net.ssl.SSLContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * A stock jetty-home, started as its own process in a fresh {@code $JETTY_BASE}, set up exactly
+ * as docs/jetty.md tells a user: unzip the autocert archive into the base, {@code
+ * --add-modules=https,autocert}, settings in {@code start.d/autocert.ini}. Runs against every
+ * jetty-home the build unpacked (12.1 and 12.0) with the same archive.
+ */
+class JettyHomeIT {
+
+    @RegisterExtension
+    static final PebbleServer PEBBLE = PebbleServer.builder().build();
+
+    private static final String NAME = "www.example.test";
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+
+    private final List<Process> processes = new ArrayList<>();
+
+    static Stream<Path> jettyHomes() {
+        return Arrays.stream(property("autocert.it.jettyHomes").split(",")).map(Path::of).distinct();
+    }
+
+    @AfterEach
+    void stopJetty() throws InterruptedException {
+        for (Process process : processes) {
+            process.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
+        }
+        PEBBLE.start();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jettyHomes")
+    void obtainsACertificateAndServesTheStoredOneAfterARestartWithoutTheCa(Path jettyHome) throws Exception {
+        assertTrue(Files.isRegularFile(jettyHome.resolve("start.jar")), "jetty-home unpacked by the build: " + jettyHome);
+        Path base = Files.createDirectories(Path.of(property("autocert.it.workDirectory"))
+                .resolve(jettyHome.getFileName() + "-base-" + System.currentTimeMillis()));
+        int httpsPort = TestServers.freePort();
+
+        // What the user does (docs/jetty.md): unzip, add the modules, write the settings.
+        unzip(Path.of(property("autocert.it.jettyBaseZip")), base);
+        Process addModules = java(jettyHome, base, base.resolve("add-modules.log"), "--add-modules=https,autocert");
+        assertTrue(addModules.waitFor(60, TimeUnit.SECONDS), "--add-modules finished");
+        assertEquals(0, addModules.exitValue(), Files.readString(base.resolve("add-modules.log")));
+        assertTrue(Files.readString(base.resolve("start.d/autocert.ini")).contains("# autocert.domains="), "the ini template");
+        // Pebble's trust goes into the base, as a private CA's would (and outlives Pebble's stop).
+        Files.copy(PEBBLE.trustPem(), base.resolve("etc/pebble-ca.pem"));
+        append(base.resolve("start.d/autocert.ini"),
+                "autocert.domains=" + NAME,
+                "autocert.email=admin@example.test",
+                "autocert.agree-tos=true",
+                // For the test CA instead of Let's Encrypt:
+                "autocert.ca=" + PEBBLE.directoryUrl(),
+                "autocert.ca-trust=etc/pebble-ca.pem",
+                "autocert.http-port=" + PEBBLE.httpPort());
+        append(base.resolve("start.d/ssl.ini"), "jetty.ssl.host=127.0.0.1", "jetty.ssl.port=" + httpsPort);
+        SSLContext pebbleRoots = TestHttp.trusting(PEBBLE.issuingTrustStore());
+
+        // First start: the certificate comes from Pebble, through the challenge handler.
+        Path firstLog = base.resolve("jetty-1.log");
+        Process jetty = java(jettyHome, base, firstLog);
+        X509Certificate issued = awaitCertificate(jetty, firstLog, pebbleRoots, httpsPort);
+        try (TestHttp.TlsConnection connection = TestHttp.tls(pebbleRoots, httpsPort, NAME, NAME)) {
+            assertEquals(404, connection.get("/", NAME).status(), "Jetty's own answer: no context is deployed");
+        }
+        assertTrue(Files.isDirectory(base.resolve("autocert")), "storage defaults to $JETTY_BASE/autocert");
+        stop(jetty);
+        assertTrue(Files.readString(firstLog).contains("Jetty now serves certificate " + NAME), Files.readString(firstLog));
+
+        // Second start, with the CA gone: the stored certificate serves at once.
+        PEBBLE.stop();
+        Path secondLog = base.resolve("jetty-2.log");
+        Process restarted = java(jettyHome, base, secondLog);
+        X509Certificate stored = awaitCertificate(restarted, secondLog, pebbleRoots, httpsPort);
+        assertEquals(issued, stored);
+        String log = Files.readString(secondLog);
+        assertTrue(log.contains("Certificate " + NAME + " loaded from storage"), log);
+        assertFalse(log.contains("obtained from"), log);
+        assertFalse(log.contains("placeholder"), "the placeholder never served: " + log);
+        stop(restarted);
+    }
+
+    /** Polls until the server answers a TLS handshake that Pebble's roots and the host name accept. */
+    private static X509Certificate awaitCertificate(Process jetty, Path log, SSLContext trust, int port) throws Exception {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        Exception last = null;
+        while (System.nanoTime() < deadline) {
+            if (!jetty.isAlive()) {
+                throw new AssertionError("Jetty exited with " + jetty.exitValue() + ":\n" + Files.readString(log));
+            }
+            try (TestHttp.TlsConnection connection = TestHttp.tls(trust, port, NAME, NAME)) {
+                return connection.served();
+            } catch (IOException e) {
+                last = e; // not listening yet, or still the placeholder
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("No Pebble certificate within " + START_TIMEOUT + " (last: " + last + "):\n" + Files.readString(log));
+    }
+
+    private Process java(Path jettyHome, Path base, Path log, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", jettyHome.resolve("start.jar").toString()));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).directory(base.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        processes.add(process);
+        return process;
+    }
+
+    /** Stops Jetty as Ctrl-C would, with its shutdown hook. */
+    private static void stop(Process jetty) throws InterruptedException {
+        jetty.destroy();
+        assertTrue(jetty.waitFor(30, TimeUnit.SECONDS), "Jetty stopped");
+    }
+
+    private static void append(Path file, String... lines) throws IOException {
+        Files.writeString(file, "\n" + String.join("\n", lines) + "\n", StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+
+    private static void unzip(Path zip, Path target) throws IOException {
+        assertTrue(Files.isRegularFile(zip), "the jetty-base archive built by the package phase: " + zip);
+        try (InputStream in = Files.newInputStream(zip); ZipInputStream entries = new ZipInputStream(in)) {
+            for (ZipEntry entry = entries.getNextEntry(); entry != null; entry = entries.getNextEntry()) {
+                Path path = target.resolve(entry.getName()).normalize();
+                if (!path.startsWith(target)) {
+                    throw new IOException("Entry outside the target: " + entry.getName());
+                }
+                if (entry.isDirectory()) {
+                    Files.createDirectories(path);
+                } else {
+                    Files.createDirectories(path.getParent());
+                    Files.copy(entries, path);
+                }
+            }
+        }
+    }
+
+    private static String property(String name) {
+        String value = System.getProperty(name);
+        if (value == null) {
+            throw new IllegalStateException(name + " is not set; run the integration tests with mvn verify");
+        }
+        return value;
+    }
+}

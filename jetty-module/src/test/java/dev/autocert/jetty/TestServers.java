@@ -1,0 +1,125 @@
+package dev.autocert.jetty;
+
+import dev.autocert.core.AutocertSettings;
+import dev.autocert.core.CertificateEvent;
+import dev.autocert.core.CertifiedKey;
+import dev.autocert.testkit.PebbleServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnector;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+
+/** Real Jetty servers on 127.0.0.1 for the tests, and settings that point Autocert at a test's CA. */
+final class TestServers {
+
+    /** A directory URL where nothing listens: every order fails at once, and placeholders keep serving. */
+    static final String UNREACHABLE_CA = "https://127.0.0.1:1/dir";
+
+    private TestServers() {
+    }
+
+    /**
+     * A server with one HTTPS connector on 127.0.0.1 and a free port, its HTTP configuration
+     * with Jetty's default {@link SecureRequestCustomizer} (SNI host check on), and a handler
+     * answering {@code hello HOST}. Nothing is started.
+     */
+    static Server httpsServer() {
+        Server server = new Server();
+        HttpConfiguration config = new HttpConfiguration();
+        config.addCustomizer(new SecureRequestCustomizer());
+        ServerConnector https = new ServerConnector(server,
+                new SslConnectionFactory(new SslContextFactory.Server(), "http/1.1"), new HttpConnectionFactory(config));
+        https.setHost("127.0.0.1");
+        server.addConnector(https);
+        server.setHandler(new Hello());
+        return server;
+    }
+
+    /** The local port of the server's first HTTPS connector. */
+    static int httpsPort(Server server) {
+        for (var connector : server.getConnectors()) {
+            if (connector.getConnectionFactory(SslConnectionFactory.class) != null) {
+                return ((NetworkConnector) connector).getLocalPort();
+            }
+        }
+        throw new IllegalStateException("no HTTPS connector");
+    }
+
+    /** Settings for Pebble, with real HTTP-01 validation through the server's challenge handler. */
+    static AutocertSettings.Builder pebble(PebbleServer pebble, Path storage, String domains) {
+        return AutocertSettings.builder()
+                .domains(domains)
+                .ca(pebble.directoryUrl().toString())
+                .caTrust(pebble.trustPem())
+                .httpPort(pebble.httpPort())
+                .agreeTos(true)
+                .email("admin@example.test")
+                .storage(storage);
+    }
+
+    /** Settings whose orders all fail, on a free HTTP port. */
+    static AutocertSettings.Builder unreachable(Path storage, String domains) throws IOException {
+        return AutocertSettings.builder()
+                .domains(domains)
+                .ca(UNREACHABLE_CA)
+                .httpPort(freePort())
+                .storage(storage);
+    }
+
+    /** Settings that wait for real certificates at start, so a started server serves them. */
+    static AutocertSettings waitingFor(AutocertSettings.Builder settings) {
+        return settings.set("startup-wait", "60s").build();
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** The served certificate named {@code name}. */
+    static CertifiedKey served(AutocertJetty autocert, String name) {
+        return autocert.certificates().stream().filter(k -> k.name().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("not served: " + name + " in " + autocert.certificates()));
+    }
+
+    /** Every event an engine published, in order. */
+    static final class Events {
+        final List<CertificateEvent> all = new CopyOnWriteArrayList<>();
+
+        List<String> describe() {
+            return all.stream().map(e -> e.type() + " " + e.name()).toList();
+        }
+    }
+
+    static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    /** Stands for the application: {@code hello HOST}. */
+    static final class Hello extends Handler.Abstract.NonBlocking {
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) {
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=UTF-8");
+            byte[] body = ("hello " + Request.getServerName(request)).getBytes(StandardCharsets.UTF_8);
+            response.write(true, ByteBuffer.wrap(body), callback);
+            return true;
+        }
+    }
+}

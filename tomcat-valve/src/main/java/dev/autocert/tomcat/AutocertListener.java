@@ -1,0 +1,321 @@
+package dev.autocert.tomcat;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.autocert.core.AutocertException;
+import dev.autocert.core.AutocertSettings;
+import dev.autocert.core.CertificateManager;
+import dev.autocert.core.ChallengeType;
+import dev.autocert.core.InvalidSettingException;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.apache.catalina.Engine;
+import org.apache.catalina.Lifecycle;
+import org.apache.catalina.LifecycleEvent;
+import org.apache.catalina.LifecycleListener;
+import org.apache.catalina.Server;
+import org.apache.catalina.Service;
+import org.apache.catalina.Valve;
+import org.apache.catalina.connector.Connector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs Autocert inside Tomcat: a {@code <Listener>} of the {@code <Server>} that obtains,
+ * renews and installs certificates for the HTTPS connectors.
+ *
+ * <pre>{@code
+ * <Server port="8005" shutdown="SHUTDOWN">
+ *   <Listener className="dev.autocert.tomcat.AutocertListener"
+ *             domains="example.com,www.example.com" email="admin@example.com" agreeTos="true"/>
+ * }</pre>
+ *
+ * <p>Attributes are the {@code autocert.*} settings in camel case ({@code agreeTos} is
+ * {@code autocert.agree-tos}); {@code ${name}} system properties work as anywhere in
+ * server.xml. {@code storage} defaults to {@code $CATALINA_BASE/autocert}; relative {@code storage}
+ * and {@code caTrust} paths are resolved against {@code $CATALINA_BASE}. An invalid value fails
+ * Tomcat's start-up with a message naming the attribute.
+ *
+ * <p>Before the connectors initialise, the listener adds an {@link AcmeChallengeValve} to each
+ * {@code <Engine>} that has none and gives every connector with {@code SSLEnabled="true"} the
+ * stored certificates, or self-signed placeholders until the real ones arrive, without touching
+ * the network; so an HTTPS connector needs no certificate of its own. Once Tomcat has started
+ * and can answer the CA's challenges, the engine orders what is missing and renews what is due,
+ * and each new certificate is swapped in while Tomcat runs. HTTP-01 needs a plain HTTP connector
+ * on {@code httpPort}; the listener warns at start-up when there is none, or when there is no
+ * HTTPS connector. The engine stops when the server is destroyed.
+ */
+public final class AutocertListener implements LifecycleListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AutocertListener.class);
+
+    /** Attribute name (camel case) to setting name (kebab case), for every setting. */
+    private static final Map<String, String> ATTRIBUTES = attributes();
+    /** The settings that name files; relative ones are resolved against {@code $CATALINA_BASE}. */
+    private static final Set<String> PATHS = Set.of("storage", "ca-trust");
+
+    /** Values set from server.xml, by setting name; empty when built by {@link AutocertTomcat}. */
+    private final Map<String, String> values = new LinkedHashMap<>();
+    private CertificateManager manager;
+    private SslHostConfigInstaller installer;
+    private boolean started;
+
+    /** A listener whose settings come from its attributes (server.xml). */
+    public AutocertListener() {
+    }
+
+    /** A listener running {@code manager}, made by {@link AutocertTomcat#install}. */
+    AutocertListener(CertificateManager manager) {
+        this.manager = requireNonNull(manager, "manager");
+    }
+
+    /** Sets {@code autocert.domains}: commas separate the names of one certificate, semicolons separate certificates. */
+    public void setDomains(String value) {
+        values.put("domains", value);
+    }
+
+    /** Sets {@code autocert.email}, the ACME account's contact address. */
+    public void setEmail(String value) {
+        values.put("email", value);
+    }
+
+    /** Sets {@code autocert.agree-tos}: {@code true} accepts the CA's terms of service. */
+    public void setAgreeTos(String value) {
+        values.put("agree-tos", value);
+    }
+
+    /** Sets {@code autocert.ca}: {@code letsencrypt}, {@code letsencrypt-staging}, {@code zerossl}, {@code google} or a directory URL. */
+    public void setCa(String value) {
+        values.put("ca", value);
+    }
+
+    /** Sets {@code autocert.ca-trust}, a PEM file trusted for the CA's HTTPS; a relative path is under {@code $CATALINA_BASE}. */
+    public void setCaTrust(String value) {
+        values.put("ca-trust", value);
+    }
+
+    /** Sets {@code autocert.storage}; a relative path is under {@code $CATALINA_BASE}, and {@code $CATALINA_BASE/autocert} when not set. */
+    public void setStorage(String value) {
+        values.put("storage", value);
+    }
+
+    /** Sets {@code autocert.key-type}: {@code ec-p256}, {@code ec-p384}, {@code rsa-2048}, {@code rsa-3072} or {@code rsa-4096}. */
+    public void setKeyType(String value) {
+        values.put("key-type", value);
+    }
+
+    /** Sets {@code autocert.challenges}, the challenge types in order of preference. */
+    public void setChallenges(String value) {
+        values.put("challenges", value);
+    }
+
+    /** Sets {@code autocert.http-port}, where a plain HTTP connector answers HTTP-01. */
+    public void setHttpPort(String value) {
+        values.put("http-port", value);
+    }
+
+    /** Sets {@code autocert.profile}, the ACME profile to ask for. */
+    public void setProfile(String value) {
+        values.put("profile", value);
+    }
+
+    /** Sets {@code autocert.eab-kid}, the external account binding key id. */
+    public void setEabKid(String value) {
+        values.put("eab-kid", value);
+    }
+
+    /** Sets {@code autocert.eab-hmac-key}, the external account binding HMAC key. Secret. */
+    public void setEabHmacKey(String value) {
+        values.put("eab-hmac-key", value);
+    }
+
+    /** Sets {@code autocert.preferred-chain}, the issuer common name of the chain to prefer. */
+    public void setPreferredChain(String value) {
+        values.put("preferred-chain", value);
+    }
+
+    /** Sets {@code autocert.startup-wait}: how long Tomcat's start-up waits for real certificates. */
+    public void setStartupWait(String value) {
+        values.put("startup-wait", value);
+    }
+
+    @Override
+    public void lifecycleEvent(LifecycleEvent event) {
+        switch (event.getType()) {
+            case Lifecycle.BEFORE_INIT_EVENT -> {
+                if (!(event.getLifecycle() instanceof Server server)) {
+                    throw new IllegalStateException("AutocertListener belongs directly inside <Server> in server.xml, not in "
+                            + event.getLifecycle());
+                }
+                load(server);
+            }
+            case Lifecycle.AFTER_START_EVENT -> start();
+            case Lifecycle.AFTER_DESTROY_EVENT -> stop();
+            default -> {
+            }
+        }
+    }
+
+    /** The engine, once the server has initialised (or from the start, when made by {@link AutocertTomcat}). */
+    synchronized CertificateManager manager() {
+        return manager;
+    }
+
+    /** The certificate installer, once the server has initialised. */
+    synchronized SslHostConfigInstaller installer() {
+        return installer;
+    }
+
+    /**
+     * The settings from this listener's attributes, with storage defaulting to
+     * {@code catalinaBase/autocert} and relative paths resolved against {@code catalinaBase}.
+     *
+     * @throws IllegalArgumentException naming the attribute at fault
+     */
+    AutocertSettings settings(Path catalinaBase) {
+        AutocertSettings.Builder builder = AutocertSettings.builder();
+        try {
+            values.forEach((name, value) -> builder.set(name, PATHS.contains(name) ? resolve(catalinaBase, value) : value));
+            if (values.getOrDefault("storage", "").isBlank()) {
+                builder.storage(catalinaBase.resolve("autocert"));
+            }
+            return builder.build();
+        } catch (InvalidSettingException e) {
+            String setting = e.setting().substring(AutocertSettings.PREFIX.length());
+            String attribute = ATTRIBUTES.entrySet().stream().filter(a -> a.getValue().equals(setting))
+                    .map(Map.Entry::getKey).findFirst().orElse(setting);
+            throw new IllegalArgumentException("AutocertListener attribute " + attribute + " in server.xml: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Before any connector initialises: adds and connects the challenge valves, finds the HTTPS
+     * connectors, and installs the stored certificates or placeholders, without touching the network.
+     */
+    private synchronized void load(Server server) {
+        if (installer != null) {
+            return; // initialised again after a failed start
+        }
+        if (manager == null) {
+            manager = CertificateManager.builder(settings(server.getCatalinaBase().toPath())).build();
+        }
+        AutocertSettings settings = manager.settings();
+        List<Connector> https = new ArrayList<>();
+        boolean httpConnector = false;
+        for (Service service : server.findServices()) {
+            connectValve(service);
+            for (Connector connector : service.findConnectors()) {
+                if (SslHostConfigInstaller.isHttps(connector)) {
+                    https.add(connector);
+                } else if (connector.getPort() == settings.httpPort()) {
+                    httpConnector = true;
+                }
+            }
+        }
+        List<String> names = settings.certificates().stream().map(c -> String.join(",", c.domains())).toList();
+        if (https.isEmpty()) {
+            LOG.warn("No HTTPS connector: certificates for {} will be obtained and stored, but Tomcat serves none of them. "
+                    + "Add <Connector port=\"443\" protocol=\"HTTP/1.1\" SSLEnabled=\"true\"/> without a certificate "
+                    + "to the <Service> in server.xml; Autocert supplies the certificate", names);
+        }
+        if (settings.challenges().contains(ChallengeType.HTTP_01) && !httpConnector) {
+            LOG.warn("HTTP-01 challenges need a plain HTTP connector on port {} (httpPort), and Tomcat has none: "
+                    + "add <Connector port=\"{}\" protocol=\"HTTP/1.1\" redirectPort=\"443\"/> to the <Service> in server.xml, "
+                    + "or set httpPort to the port your HTTP connector listens on when port 80 is forwarded to it",
+                    settings.httpPort(), settings.httpPort());
+        }
+        installer = new SslHostConfigInstaller(https);
+        manager.addListener(installer);
+        for (Service service : server.findServices()) {
+            for (Valve valve : service.getContainer().getPipeline().getValves()) {
+                if (valve instanceof AcmeChallengeValve challengeValve) {
+                    challengeValve.tokens(manager.http01Tokens());
+                }
+            }
+        }
+        LOG.info("Autocert manages {}: HTTPS port(s) {}, HTTP-01 on port {}, CA {}, storage {}", names,
+                https.stream().map(Connector::getPort).toList(), settings.httpPort(), settings.ca(), manager.storage());
+        manager.load();
+    }
+
+    /** Adds a challenge valve to the service's engine unless server.xml declares one there. */
+    private static void connectValve(Service service) {
+        Engine engine = service.getContainer();
+        if (engine == null) {
+            return;
+        }
+        for (Valve valve : engine.getPipeline().getValves()) {
+            if (valve instanceof AcmeChallengeValve) {
+                return;
+            }
+        }
+        engine.getPipeline().addValve(new AcmeChallengeValve());
+        LOG.debug("Added an AcmeChallengeValve to engine {}", engine.getName());
+    }
+
+    /**
+     * Once Tomcat runs, so that the CA's challenges can be answered: starts ordering and renewing.
+     * With {@code startupWait}, holds Tomcat's start-up until every certificate is issued and
+     * fails it when that time passes.
+     */
+    private void start() {
+        CertificateManager current;
+        synchronized (this) {
+            if (manager == null || started) {
+                return; // started before: Tomcat was stopped and started again
+            }
+            started = true;
+            current = manager;
+        }
+        if (!current.settings().startupWait().isZero()) {
+            LOG.info("Waiting up to {} (startupWait) for certificates from {}", current.settings().startupWait(),
+                    current.settings().ca());
+        }
+        try {
+            current.start();
+        } catch (AutocertException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    private synchronized void stop() {
+        if (manager != null) {
+            manager.stop();
+        }
+    }
+
+    /** {@code value} resolved against {@code base} when it is a relative path; otherwise as it is, for the settings to judge. */
+    private static String resolve(Path base, String value) {
+        String trimmed = value.trim();
+        try {
+            boolean url = trimmed.contains(":") && !trimmed.startsWith("."); // jdbc:…, left to the settings
+            return trimmed.isEmpty() || url || Path.of(trimmed).isAbsolute() ? value : base.resolve(trimmed).toString();
+        } catch (InvalidPathException e) {
+            return value;
+        }
+    }
+
+    private static Map<String, String> attributes() {
+        Map<String, String> result = new LinkedHashMap<>();
+        for (String name : AutocertSettings.NAMES) {
+            StringBuilder camel = new StringBuilder();
+            boolean upper = false;
+            for (char c : name.toCharArray()) {
+                if (c == '-') {
+                    upper = true;
+                } else {
+                    camel.append(upper ? Character.toUpperCase(c) : c);
+                    upper = false;
+                }
+            }
+            result.put(camel.toString(), name.toLowerCase(Locale.ROOT));
+        }
+        return Map.copyOf(result);
+    }
+}

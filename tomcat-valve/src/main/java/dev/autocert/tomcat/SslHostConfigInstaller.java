@@ -1,0 +1,222 @@
+package dev.autocert.tomcat;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.autocert.core.CertificateEvent;
+import dev.autocert.core.CertificateListener;
+import dev.autocert.core.CertifiedKey;
+import dev.autocert.core.KeyStores;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.catalina.connector.Connector;
+import org.apache.coyote.ProtocolHandler;
+import org.apache.coyote.http11.AbstractHttp11Protocol;
+import org.apache.tomcat.util.net.SSLHostConfig;
+import org.apache.tomcat.util.net.SSLHostConfigCertificate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Swaps each new set of certificates into Tomcat's HTTPS connectors: new {@link SSLHostConfig}s
+ * with in-memory key stores replace the old ones through {@code addSslHostConfig(config, true)}.
+ * The connector's default host ({@code _default_} unless the connector names another) gets the
+ * first certificate, which so serves all its names and clients without SNI; every name of the
+ * other certificates gets a config of its own, which SNI picks by host name. New handshakes see
+ * the new certificate; open connections keep theirs.
+ *
+ * <p>A set whose key store cannot be built (a key that does not match its chain) is refused
+ * with a WARN and the certificates in use keep serving. Before a connector is initialised the
+ * configs are only recorded; Tomcat builds their SSL contexts when it binds the connector, which
+ * is how an HTTPS connector without any configured certificate starts. Installs are serialized.
+ */
+final class SslHostConfigInstaller implements CertificateListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SslHostConfigInstaller.class);
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final List<Target> targets;
+    /** The serial last installed for each certificate name, so each new one is logged once. */
+    private final Map<String, String> installedSerials = new HashMap<>();
+
+    /**
+     * One HTTPS connector, the {@code <SSLHostConfig>} its user wrote for the default host (if
+     * any), and the host names of every {@code <SSLHostConfig>} its user wrote.
+     */
+    private record Target(Connector connector, AbstractHttp11Protocol<?> protocol, SSLHostConfig template,
+            Set<String> configuredHostNames) {
+    }
+
+    SslHostConfigInstaller(List<Connector> httpsConnectors) {
+        List<Target> list = new ArrayList<>();
+        for (Connector connector : httpsConnectors) {
+            AbstractHttp11Protocol<?> protocol = (AbstractHttp11Protocol<?>) connector.getProtocolHandler();
+            SSLHostConfig template = null;
+            Set<String> configured = new HashSet<>();
+            for (SSLHostConfig config : protocol.findSslHostConfigs()) {
+                configured.add(config.getHostName());
+                if (config.getHostName().equals(protocol.getDefaultSSLHostConfigName())) {
+                    template = config;
+                }
+            }
+            list.add(new Target(connector, protocol, template, Set.copyOf(configured)));
+        }
+        this.targets = List.copyOf(list);
+    }
+
+    /** Whether {@code connector} speaks HTTPS: an HTTP/1.1 (and HTTP/2) connector with {@code SSLEnabled="true"}. */
+    static boolean isHttps(Connector connector) {
+        ProtocolHandler handler = connector.getProtocolHandler();
+        return handler instanceof AbstractHttp11Protocol<?> protocol && protocol.isSSLEnabled();
+    }
+
+    @Override
+    public void onEvent(CertificateEvent event) {
+        if (event.type().changesCertificates()) {
+            install(event.certificates());
+        }
+    }
+
+    /**
+     * Installs {@code keys} on every HTTPS connector.
+     *
+     * @return false when the set was refused and the certificates in use keep serving
+     */
+    synchronized boolean install(List<CertifiedKey> keys) {
+        requireNonNull(keys, "keys");
+        if (keys.isEmpty() || targets.isEmpty()) {
+            return false;
+        }
+        char[] password = randomPassword();
+        KeyStore store;
+        try {
+            store = KeyStores.build(keys, password);
+        } catch (GeneralSecurityException e) {
+            LOG.warn("Refused new certificates {}: {}; the certificates in use keep serving", names(keys), e.getMessage());
+            return false;
+        }
+        for (Target target : targets) {
+            Map<String, CertifiedKey> hosts = hostNames(keys, target.protocol().getDefaultSSLHostConfigName(),
+                    target.configuredHostNames());
+            for (Map.Entry<String, CertifiedKey> host : hosts.entrySet()) {
+                SSLHostConfig config = sslHostConfig(host.getKey(), host.getValue(), store, password, target.template());
+                try {
+                    target.protocol().addSslHostConfig(config, true);
+                } catch (IllegalArgumentException e) {
+                    // The key store was checked above, so this is Tomcat refusing its SSL settings;
+                    // host names swapped before this one keep their new certificate.
+                    LOG.warn("Tomcat refused the certificate {} for host {} on port {}: {}; that host keeps its certificate",
+                            host.getValue().name(), host.getKey(), port(target.connector()), e.getMessage());
+                    if (LOG.isDebugEnabled()) {
+                        LOG.debug("Why Tomcat refused the certificate for host {}", host.getKey(), e);
+                    }
+                    return false;
+                }
+                LOG.debug("Host {} on port {} now uses certificate {}", host.getKey(), port(target.connector()), host.getValue());
+            }
+        }
+        for (CertifiedKey key : keys) {
+            String serial = key.serial();
+            if (!serial.equals(installedSerials.put(key.name(), serial))) {
+                LOG.info("Installed {} certificate {} for {} (serial {}, valid until {}) on HTTPS port(s) {}",
+                        key.placeholder() ? "placeholder" : "CA-issued", key.name(), key.names(), serial, key.notAfter(), ports());
+            }
+        }
+        return true;
+    }
+
+    /** The HTTPS connectors this installer serves. */
+    List<Connector> connectors() {
+        return targets.stream().map(Target::connector).toList();
+    }
+
+    /**
+     * Host name to certificate. The connector's default host gets the first certificate (or the
+     * one covering the default host's name), and each name of the other certificates its own
+     * entry. The default certificate's names need none: SNI lookups fall back to the default
+     * host, so all of them share one config, and Tomcat's {@code strictSni} check accepts a
+     * request for any of them on a connection made for another (HTTP/2 reuses connections so)
+     * or without SNI. A name the user configured an {@code <SSLHostConfig>} for is replaced all
+     * the same, so that it serves Autocert's certificate.
+     */
+    private static Map<String, CertifiedKey> hostNames(List<CertifiedKey> keys, String defaultHostName,
+            Set<String> configuredHostNames) {
+        String defaultName = defaultHostName.toLowerCase(Locale.ENGLISH);
+        CertifiedKey defaultKey = keys.stream().filter(key -> key.names().contains(defaultName)).findFirst()
+                .orElse(keys.get(0));
+        Map<String, CertifiedKey> hosts = new LinkedHashMap<>();
+        hosts.put(defaultName, defaultKey);
+        for (CertifiedKey key : keys) {
+            for (String name : key.names()) {
+                if (key != defaultKey || configuredHostNames.contains(name)) {
+                    hosts.putIfAbsent(name, key);
+                }
+            }
+        }
+        return hosts;
+    }
+
+    private static SSLHostConfig sslHostConfig(String hostName, CertifiedKey key, KeyStore store, char[] password,
+            SSLHostConfig template) {
+        SSLHostConfig config = new SSLHostConfig();
+        config.setHostName(hostName);
+        if (template != null) {
+            // Keep what the user configured on the connector's <SSLHostConfig>, except its certificate.
+            if (!template.getProtocols().isEmpty()) {
+                config.setProtocols(template.getProtocols().stream().map(p -> "+" + p).collect(Collectors.joining()));
+            }
+            if (template.getCiphers() != null) {
+                config.setCiphers(template.getCiphers());
+            }
+            config.setHonorCipherOrder(template.getHonorCipherOrder());
+            config.setSessionCacheSize(template.getSessionCacheSize());
+            config.setSessionTimeout(template.getSessionTimeout());
+            config.setDisableSessionTickets(template.getDisableSessionTickets());
+        }
+        SSLHostConfigCertificate certificate = new SSLHostConfigCertificate(config, type(key));
+        certificate.setCertificateKeystore(store);
+        certificate.setCertificateKeystorePassword(new String(password));
+        certificate.setCertificateKeyAlias(key.name());
+        config.addCertificate(certificate);
+        return config;
+    }
+
+    private static SSLHostConfigCertificate.Type type(CertifiedKey key) {
+        return switch (key.privateKey().getAlgorithm()) {
+            case "EC" -> SSLHostConfigCertificate.Type.EC;
+            case "RSA" -> SSLHostConfigCertificate.Type.RSA;
+            default -> SSLHostConfigCertificate.Type.UNDEFINED;
+        };
+    }
+
+    /** A fresh password for each in-memory key store; PKCS#12 wants one, nobody ever types it. */
+    private static char[] randomPassword() {
+        byte[] bytes = new byte[18];
+        RANDOM.nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes).toCharArray();
+    }
+
+    private List<Integer> ports() {
+        return targets.stream().map(t -> port(t.connector())).toList();
+    }
+
+    private static int port(Connector connector) {
+        int local = connector.getLocalPort();
+        return local > 0 ? local : connector.getPort();
+    }
+
+    private static List<String> names(List<CertifiedKey> keys) {
+        return keys.stream().map(CertifiedKey::name).toList();
+    }
+}

@@ -1,0 +1,216 @@
+package dev.autocert.tomcat;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.autocert.core.AutocertSettings;
+import dev.autocert.core.CertificateEvent;
+import dev.autocert.core.CertificateManager;
+import dev.autocert.core.CertifiedKey;
+import dev.autocert.testkit.PebbleServer;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.SSLHandshakeException;
+import org.apache.catalina.Valve;
+import org.apache.catalina.connector.Connector;
+import org.apache.catalina.startup.Tomcat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+class AutocertTomcatTest {
+
+    @RegisterExtension
+    static final PebbleServer PEBBLE = PebbleServer.builder().build();
+
+    private static final Duration ISSUANCE_TIMEOUT = Duration.ofSeconds(30);
+
+    @Test
+    void servesPlaceholdersUntilPebbleIssuesThenPicksCertificateBySni(@TempDir Path dir) throws Exception {
+        AutocertSettings settings = TestTomcat.settings(PEBBLE, dir.resolve("storage"), "a.example.test,www.a.example.test;b.example.test").build();
+        try (TestTomcat server = TestTomcat.create(dir.resolve("tomcat"), PEBBLE.httpPort())) {
+            CertificateManager manager = AutocertTomcat.install(server.tomcat, settings);
+            // Added before start, so it hears each event before the installer does: holding the
+            // first issued certificate back keeps the placeholders in place while they are checked.
+            Map<String, CertifiedKey> placeholders = new ConcurrentHashMap<>();
+            CountDownLatch holdBack = new CountDownLatch(1);
+            AtomicBoolean held = new AtomicBoolean();
+            manager.addListener(event -> {
+                if (event.type() == CertificateEvent.Type.PLACEHOLDER) {
+                    placeholders.put(event.name(), event.certificate());
+                } else if (event.type() == CertificateEvent.Type.OBTAINED && held.compareAndSet(false, true)) {
+                    await(holdBack);
+                }
+            });
+            server.start();
+            try {
+                for (String name : List.of("a.example.test", "b.example.test")) {
+                    X509Certificate placeholder = placeholders.get(name).certificate();
+                    try (TestHttpClient.Connection connection = TestHttpClient.https(server.httpsPort, name,
+                            TestHttpClient.trustStore(placeholder))) {
+                        assertEquals(placeholder, connection.served().get(0), "the placeholder of " + name);
+                        assertEquals("hello " + name + " /", connection.request("GET", "/", name).body());
+                    }
+                    TestHttpClient.Handshake untrusted = TestHttpClient.handshake(server.httpsPort, name, PEBBLE.issuingTrustStore());
+                    assertInstanceOf(SSLHandshakeException.class, untrusted.failure(), "a placeholder does not chain to Pebble");
+                }
+            } finally {
+                holdBack.countDown();
+            }
+
+            KeyStore pebbleRoots = PEBBLE.issuingTrustStore();
+            for (String name : List.of("a.example.test", "www.a.example.test", "b.example.test")) {
+                String certificateName = name.equals("b.example.test") ? name : "a.example.test";
+                CertifiedKey expected = awaitIssued(manager, certificateName);
+                assertEquals(expected.certificate(), TestHttpClient.awaitVerified(server.httpsPort, name, pebbleRoots), name);
+                try (TestHttpClient.Connection connection = TestHttpClient.https(server.httpsPort, name, pebbleRoots)) {
+                    assertEquals(expected.certificate(), connection.served().get(0));
+                    TestHttpClient.Response response = connection.request("GET", "/page", name);
+                    assertEquals(200, response.status());
+                    assertEquals("hello " + name + " /page", response.body());
+                }
+            }
+            assertEquals(Set.of("a.example.test", "www.a.example.test"), Set.copyOf(manager.certificate("a.example.test").orElseThrow().names()));
+
+            // One connection serves every name of the first certificate (as HTTP/2 clients reuse
+            // connections), and a client without SNI gets the first certificate.
+            try (TestHttpClient.Connection connection = TestHttpClient.https(server.httpsPort, "www.a.example.test", pebbleRoots)) {
+                assertEquals("hello a.example.test /", connection.request("GET", "/", "a.example.test").body());
+            }
+            TestHttpClient.Handshake withoutSni = TestHttpClient.handshake(server.httpsPort, "a.example.test", pebbleRoots, false);
+            try (TestHttpClient.Connection connection = withoutSni.connection()) {
+                assertEquals(manager.certificate("a.example.test").orElseThrow().certificate(), withoutSni.leaf());
+                assertEquals("hello a.example.test /", connection.request("GET", "/", "a.example.test").body());
+            }
+
+            // A name no certificate covers gets the default host's, the first one; host-name
+            // checking refuses it.
+            TestHttpClient.Handshake other = TestHttpClient.handshake(server.httpsPort, "c.example.test", pebbleRoots);
+            assertEquals(manager.certificate("a.example.test").orElseThrow().certificate(), other.leaf());
+            assertInstanceOf(SSLHandshakeException.class, other.failure());
+        }
+    }
+
+    @Test
+    void restartServesTheStoredCertificateAtOnce(@TempDir Path dir) throws Exception {
+        AutocertSettings settings = TestTomcat.settings(PEBBLE, dir.resolve("storage"), "stored.example.test").build();
+        X509Certificate first;
+        try (TestTomcat server = TestTomcat.create(dir.resolve("tomcat"), PEBBLE.httpPort())) {
+            AutocertTomcat.install(server.tomcat, settings);
+            server.start();
+            first = TestHttpClient.awaitVerified(server.httpsPort, "stored.example.test", PEBBLE.issuingTrustStore());
+        }
+        try (TestTomcat server = TestTomcat.create(dir.resolve("tomcat2"), PEBBLE.httpPort())) {
+            CertificateManager manager = AutocertTomcat.install(server.tomcat, settings);
+            List<CertificateEvent.Type> events = new CopyOnWriteArrayList<>();
+            manager.addListener(event -> events.add(event.type()));
+            server.start();
+            // No waiting: the stored certificate was installed before the connector started.
+            try (TestHttpClient.Connection connection = TestHttpClient.https(server.httpsPort, "stored.example.test",
+                    PEBBLE.issuingTrustStore())) {
+                assertEquals(first, connection.served().get(0));
+            }
+            assertEquals(CertificateEvent.Type.LOADED, events.get(0));
+        }
+    }
+
+    @Test
+    void installAddsTheListenerAndAnHttpConnectorOnHttpPort(@TempDir Path dir) {
+        Tomcat tomcat = new Tomcat();
+        tomcat.setBaseDir(dir.toString());
+        Connector https = new Connector();
+        https.setPort(8443);
+        https.setProperty("SSLEnabled", "true");
+        tomcat.getService().addConnector(https);
+        AutocertSettings settings = AutocertSettings.builder().domains("example.test").ca("https://localhost:1/dir")
+                .httpPort(8080).build();
+
+        CertificateManager manager = AutocertTomcat.install(tomcat, settings);
+
+        assertEquals(dir.resolve("autocert").toAbsolutePath(), manager.settings().storage().orElseThrow().toAbsolutePath());
+        Connector[] connectors = tomcat.getService().findConnectors();
+        assertEquals(2, connectors.length);
+        assertEquals(8080, connectors[1].getPort());
+        assertEquals(8443, connectors[1].getRedirectPort());
+        assertFalse(SslHostConfigInstaller.isHttps(connectors[1]));
+        assertTrue(Arrays.stream(tomcat.getServer().findLifecycleListeners())
+                .anyMatch(AutocertListener.class::isInstance));
+    }
+
+    @Test
+    void installAddsAnHttpsConnectorOn443WhenThereIsNone(@TempDir Path dir) {
+        Tomcat tomcat = new Tomcat();
+        tomcat.setBaseDir(dir.toString());
+        AutocertSettings settings = AutocertSettings.builder().domains("example.test").ca("https://localhost:1/dir").build();
+
+        AutocertTomcat.install(tomcat, settings);
+
+        Connector[] connectors = tomcat.getService().findConnectors();
+        assertEquals(2, connectors.length);
+        assertTrue(SslHostConfigInstaller.isHttps(connectors[0]));
+        assertEquals(443, connectors[0].getPort());
+        assertEquals(80, connectors[1].getPort());
+        assertEquals(443, connectors[1].getRedirectPort());
+    }
+
+    @Test
+    void installKeepsAnExistingHttpConnectorAndValve(@TempDir Path dir) throws Exception {
+        AutocertSettings settings = TestTomcat.settings(PEBBLE, dir.resolve("storage"), "valve.example.test").build();
+        try (TestTomcat server = TestTomcat.create(dir.resolve("tomcat"), PEBBLE.httpPort())) {
+            AcmeChallengeValve declared = new AcmeChallengeValve();
+            server.tomcat.getEngine().getPipeline().addValve(declared);
+            AutocertTomcat.install(server.tomcat, settings);
+            server.start();
+            assertEquals(2, server.tomcat.getService().findConnectors().length);
+            List<Valve> valves = List.of(server.tomcat.getEngine().getPipeline().getValves());
+            assertEquals(1, valves.stream().filter(AcmeChallengeValve.class::isInstance).count());
+            assertTrue(declared.connected());
+            assertNotNull(TestHttpClient.awaitVerified(server.httpsPort, "valve.example.test", PEBBLE.issuingTrustStore()));
+        }
+    }
+
+    @Test
+    void installRefusesAStartedTomcat(@TempDir Path dir) throws Exception {
+        try (TestTomcat server = TestTomcat.plain(dir, TestTomcat.freePort()).start()) {
+            AutocertSettings settings = AutocertSettings.builder().domains("example.test").ca("https://localhost:1/dir").build();
+            assertThrows(IllegalStateException.class, () -> AutocertTomcat.install(server.tomcat, settings));
+        }
+    }
+
+    /** Waits until the engine holds a CA-issued certificate for {@code name}. */
+    private static CertifiedKey awaitIssued(CertificateManager manager, String name) throws InterruptedException {
+        long deadline = System.nanoTime() + ISSUANCE_TIMEOUT.toNanos();
+        while (manager.certificate(name).orElseThrow().placeholder()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("No certificate issued for " + name + " within " + ISSUANCE_TIMEOUT);
+            }
+            Thread.sleep(50);
+        }
+        return manager.certificate(name).orElseThrow();
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            if (!latch.await(ISSUANCE_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+                throw new IllegalStateException("The test never released the held-back certificate");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
