@@ -109,14 +109,7 @@ public final class AutocertSettings {
      *         known one) or an invalid value
      */
     public static AutocertSettings fromProperties(Map<?, ?> properties) {
-        Builder builder = builder();
-        properties.forEach((key, value) -> {
-            String name = String.valueOf(key);
-            if (name.startsWith(PREFIX) && value != null) {
-                builder.set(name.substring(PREFIX.length()), String.valueOf(value));
-            }
-        });
-        return builder.build();
+        return builder().properties(properties).build();
     }
 
     /** A builder holding these settings, to change some of them. */
@@ -279,6 +272,20 @@ public final class AutocertSettings {
                 default -> throw new InvalidSettingException(key, "unknown setting" + closest(name)
                         .map(k -> "; did you mean " + PREFIX + k + "?").orElse("; known settings: " + String.join(", ", NAMES)));
             }
+            return this;
+        }
+
+        /**
+         * Sets every {@code autocert.*} entry of {@code properties} with {@link #set(String, String)};
+         * other entries are ignored.
+         */
+        public Builder properties(Map<?, ?> properties) {
+            properties.forEach((key, value) -> {
+                String name = String.valueOf(key);
+                if (name.startsWith(PREFIX) && value != null) {
+                    set(name.substring(PREFIX.length()), String.valueOf(value));
+                }
+            });
             return this;
         }
 

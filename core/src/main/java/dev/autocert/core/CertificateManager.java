@@ -233,6 +233,11 @@ public final class CertificateManager implements AutoCloseable {
         }
     }
 
+    /** Whether {@link #start()} has been called (and {@link #stop()} not yet). */
+    public boolean isStarted() {
+        return phase == Phase.STARTED;
+    }
+
     /**
      * Orders a new version of {@code name} now, whether or not it is due (as {@code certbot renew
      * --force-renewal} does). The future completes with the new certificate, or exceptionally

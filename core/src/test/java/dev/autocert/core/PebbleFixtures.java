@@ -11,11 +11,8 @@ final class PebbleFixtures {
 
     static AutocertSettings.Builder settings(PebbleServer pebble, Path storage, String domains) {
         return AutocertSettings.builder()
+                .properties(pebble.autocertProperties())
                 .domains(domains)
-                .ca(pebble.directoryUrl().toString())
-                .caTrust(pebble.trustPem())
-                .httpPort(pebble.httpPort())
-                .agreeTos(true)
                 .email("admin@example.test")
                 .storage(storage);
     }

@@ -121,6 +121,11 @@ public final class AutocertJetty extends ContainerLifeCycle {
             public void lifeCycleStarting(LifeCycle event) {
                 autocert.prepare();
             }
+
+            @Override
+            public void lifeCycleStarted(LifeCycle event) {
+                autocert.startOrdering();
+            }
         });
         return autocert;
     }
@@ -291,6 +296,13 @@ public final class AutocertJetty extends ContainerLifeCycle {
         if (!settings.startupWait().isZero()) {
             startChallengeConnectorEarly();
         }
+        if (settings.startupWait().isZero() && server.isStarting()) {
+            // Certificates (stored or placeholder) go in now, before any handshake; ordering
+            // starts once the server has started, when the CA can reach the challenge connector.
+            engine.load();
+            super.doStart();
+            return;
+        }
         try {
             engine.start();
             if (!settings.startupWait().isZero() && !installer.awaitRealCertificates(INSTALL_GRACE)) {
@@ -317,6 +329,19 @@ public final class AutocertJetty extends ContainerLifeCycle {
                 LOG.debug("Starting {} early: start-up waits up to {} for certificates", connector, settings.startupWait());
                 connector.start();
             }
+        }
+    }
+
+    /** Starts ordering and renewing, once the server's connectors are open; does nothing if already started. */
+    private void startOrdering() {
+        CertificateManager engine = manager;
+        if (engine == null || engine.isStarted()) {
+            return;
+        }
+        try {
+            engine.start();
+        } catch (AutocertException e) {
+            LOG.error("Autocert could not start ordering certificates: {}", e.getMessage(), e);
         }
     }
 

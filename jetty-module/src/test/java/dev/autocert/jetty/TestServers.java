@@ -66,11 +66,8 @@ final class TestServers {
     /** Settings for Pebble, with real HTTP-01 validation through the server's challenge handler. */
     static AutocertSettings.Builder pebble(PebbleServer pebble, Path storage, String domains) {
         return AutocertSettings.builder()
+                .properties(pebble.autocertProperties())
                 .domains(domains)
-                .ca(pebble.directoryUrl().toString())
-                .caTrust(pebble.trustPem())
-                .httpPort(pebble.httpPort())
-                .agreeTos(true)
                 .email("admin@example.test")
                 .storage(storage);
     }

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
@@ -228,6 +229,23 @@ public final class PebbleServer implements AutoCloseable, BeforeAllCallback, Aft
      */
     public URI directoryUrl() {
         return URI.create("https://localhost:" + ports().acme() + "/dir");
+    }
+
+    /**
+     * The Autocert settings that point an application at this Pebble, as {@code autocert.*}
+     * properties: {@code ca} (the directory), {@code ca-trust} (the listener's trust),
+     * {@code http-port} (where Pebble validates HTTP-01) and {@code agree-tos}. Add
+     * {@code autocert.domains} and {@code autocert.storage}, then hand them to
+     * {@code AutocertSettings.builder().properties(…)}, a Spring {@code @DynamicPropertySource}, or
+     * system properties. Valid only while the server runs.
+     */
+    public Map<String, String> autocertProperties() {
+        Map<String, String> properties = new LinkedHashMap<>();
+        properties.put("autocert.ca", directoryUrl().toString());
+        properties.put("autocert.ca-trust", trustPem().toString());
+        properties.put("autocert.http-port", Integer.toString(httpPort()));
+        properties.put("autocert.agree-tos", "true");
+        return Collections.unmodifiableMap(properties);
     }
 
     /**

@@ -32,6 +32,16 @@ class PebbleServerTest {
     static final PebbleServer PEBBLE = PebbleServer.builder().build();
 
     @Test
+    void givesTheAutocertSettingsThatPointAtIt() throws Exception {
+        var properties = PEBBLE.autocertProperties();
+        assertEquals(PEBBLE.directoryUrl().toString(), properties.get("autocert.ca"));
+        assertEquals(PEBBLE.trustPem().toString(), properties.get("autocert.ca-trust"));
+        assertTrue(java.nio.file.Files.isReadable(PEBBLE.trustPem()));
+        assertEquals(Integer.toString(PEBBLE.httpPort()), properties.get("autocert.http-port"));
+        assertEquals("true", properties.get("autocert.agree-tos"));
+    }
+
+    @Test
     void isResolvedAsParameterAndRunning(PebbleServer pebble) {
         assertSame(PEBBLE, pebble);
         assertTrue(pebble.isRunning());

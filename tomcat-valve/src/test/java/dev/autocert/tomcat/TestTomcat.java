@@ -70,11 +70,8 @@ final class TestTomcat implements AutoCloseable {
     /** Settings pointing at {@code pebble}, with HTTP-01 on its validation port. */
     static AutocertSettings.Builder settings(PebbleServer pebble, Path storage, String domains) {
         return AutocertSettings.builder()
+                .properties(pebble.autocertProperties())
                 .domains(domains)
-                .ca(pebble.directoryUrl().toString())
-                .caTrust(pebble.trustPem())
-                .httpPort(pebble.httpPort())
-                .agreeTos(true)
                 .email("admin@example.test")
                 .storage(storage);
     }
