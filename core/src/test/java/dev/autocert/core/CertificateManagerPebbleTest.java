@@ -144,6 +144,28 @@ class CertificateManagerPebbleTest {
     }
 
     @Test
+    void aDamagedStoredCertificateIsOrderedAnewAndLeftForInspection() throws Exception {
+        String name = "damaged.example.test";
+        AutocertSettings settings = PebbleFixtures.settings(PEBBLE, storage, name).build();
+        try (CertificateManager manager = manager(settings, new Events())) {
+            manager.start();
+            manager.renew(name).get(60, TimeUnit.SECONDS);
+        }
+        Path damaged = storage.resolve("archive/" + name + "/privkey1.pem");
+        Files.writeString(storage.resolve("archive/" + name + "/privkey2.pem"), "-----BEGIN PRIVATE KEY-----\ntrunc");
+        Events events = new Events();
+        try (CertificateManager manager = manager(settings, events)) {
+            manager.start();
+            assertEquals(CertificateEvent.Type.PLACEHOLDER, events.all().get(0).type(), "a damaged version is not served");
+            CertifiedKey fresh = events.await(CertificateEvent.Type.OBTAINED, name, TIMEOUT).certificate();
+            assertEquals(3, fresh.version(), "the next version; the damaged one is not overwritten");
+            Chains.verify(fresh.chain(), PEBBLE.issuingRoot());
+        }
+        assertTrue(Files.exists(damaged));
+        assertTrue(Files.readString(storage.resolve("archive/" + name + "/privkey2.pem")).endsWith("trunc"));
+    }
+
+    @Test
     void twoManagersSharingStorageOrderOnce() throws Exception {
         String name = "shared.example.test";
         AutocertSettings settings = PebbleFixtures.settings(PEBBLE, storage, name).build();

@@ -34,9 +34,21 @@ public final class AcmeChallengeValve extends ValveBase {
     private volatile Http01Tokens tokens;
     private volatile boolean warnedUnconnected;
 
-    /** A valve answering nothing until {@link AutocertListener} connects it to the engine. */
+    /**
+     * A valve answering nothing until {@link AutocertListener} connects it to the engine: the
+     * form for {@code server.xml}.
+     */
     public AcmeChallengeValve() {
         super(true);
+    }
+
+    /**
+     * A valve answering from {@code tokens}, usually {@code manager.http01Tokens()}: the form for
+     * code that runs a {@link dev.autocert.core.CertificateManager} of its own.
+     */
+    public AcmeChallengeValve(Http01Tokens tokens) {
+        this();
+        this.tokens = java.util.Objects.requireNonNull(tokens, "tokens");
     }
 
     /** Connects this valve to the challenges of a running engine. */

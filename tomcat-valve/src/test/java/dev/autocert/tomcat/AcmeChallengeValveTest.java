@@ -36,8 +36,7 @@ class AcmeChallengeValveTest {
         server = TestTomcat.plain(dir, port);
         Http01Tokens tokens = new Http01Tokens();
         TestTokens.put(tokens, TOKEN, KEY_AUTHORIZATION);
-        AcmeChallengeValve valve = new AcmeChallengeValve();
-        valve.tokens(tokens);
+        AcmeChallengeValve valve = new AcmeChallengeValve(tokens);
         server.tomcat.getEngine().getPipeline().addValve(valve);
         server.start();
         server.tomcat.getEngine().setDefaultHost("no-such-host");

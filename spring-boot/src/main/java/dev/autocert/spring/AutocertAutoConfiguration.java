@@ -1,0 +1,148 @@
+package dev.autocert.spring;
+
+import dev.autocert.core.AutocertSettings;
+import dev.autocert.core.CertificateListener;
+import dev.autocert.core.CertificateManager;
+import dev.autocert.core.FileStorage;
+import dev.autocert.core.Storage;
+import dev.autocert.jetty.AcmeChallengeHandler;
+import dev.autocert.tomcat.AcmeChallengeValve;
+import java.nio.file.Path;
+import java.time.Clock;
+import org.apache.catalina.startup.Tomcat;
+import org.eclipse.jetty.server.Server;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
+import org.springframework.boot.actuate.autoconfigure.health.ConditionalOnEnabledHealthIndicator;
+import org.springframework.boot.actuate.health.HealthIndicator;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.ssl.SslBundleRegistry;
+import org.springframework.boot.ssl.SslOptions;
+import org.springframework.boot.ssl.SslBundles;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
+
+/**
+ * Automatic HTTPS for a Spring Boot application: when {@code autocert.domains} is set, runs a
+ * {@link CertificateManager} that obtains and renews the certificates, serves them through the
+ * {@code autocert} SSL bundle (which {@code server.ssl.bundle} names by default), answers the
+ * CA's HTTP-01 challenges on a plain HTTP connector on {@code autocert.http-port} of embedded
+ * Tomcat or Jetty, and, with actuator, reports the certificates' health and an {@code autocert}
+ * endpoint. Engine events are published as {@link AutocertCertificateEvent}s; every {@link
+ * CertificateListener} bean hears them too.
+ *
+ * <p>Replaceable beans: {@link AutocertSettings} (settings built in code instead of from
+ * {@code autocert.*}), {@link Storage} (another store than the directory {@code
+ * autocert.storage}), {@link CertificateManager} (an engine built in code; the starter starts
+ * and stops it, so do not start it yourself).
+ */
+@AutoConfiguration(after = SslAutoConfiguration.class)
+@ConditionalOnProperty(prefix = "autocert", name = "domains")
+@EnableConfigurationProperties(AutocertProperties.class)
+public class AutocertAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    AutocertSettings autocertSettings(AutocertProperties properties) {
+        return properties.toSettings(workingDirectory());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    Storage autocertStorage(AutocertSettings settings) {
+        return new FileStorage(settings.storage().orElseGet(() -> workingDirectory().resolve("autocert")));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    CertificateManager certificateManager(AutocertSettings settings, Storage storage) {
+        return CertificateManager.builder(settings).storage(storage).build();
+    }
+
+    @Bean
+    AutocertSslBundles autocertSslBundles(SslBundleRegistry registry, CertificateManager manager, Environment environment) {
+        // With a bundle, Spring Boot takes protocols and ciphers from the bundle, not from server.ssl.
+        Binder binder = Binder.get(environment);
+        SslOptions options = SslOptions.of(binder.bind("server.ssl.ciphers", String[].class).orElse(null),
+                binder.bind("server.ssl.enabled-protocols", String[].class).orElse(null));
+        return new AutocertSslBundles(registry, manager.settings().certificates(), options);
+    }
+
+    @Bean
+    CertificateStatuses autocertCertificateStatuses(CertificateManager manager) {
+        return new CertificateStatuses(manager.settings().certificates());
+    }
+
+    @Bean
+    ApplicationEventBridge autocertApplicationEventBridge(ApplicationEventPublisher publisher, CertificateManager manager) {
+        return new ApplicationEventBridge(publisher, manager);
+    }
+
+    @Bean
+    AutocertLifecycle autocertLifecycle(CertificateManager manager, AutocertSslBundles bundles,
+            ObjectProvider<CertificateListener> listeners) {
+        return new AutocertLifecycle(manager, bundles, listeners.orderedStream().toList());
+    }
+
+    @Bean
+    @ConditionalOnWebApplication
+    AutocertWebServerCustomizer autocertWebServerCustomizer(AutocertLifecycle lifecycle, CertificateManager manager) {
+        return new AutocertWebServerCustomizer(lifecycle, manager);
+    }
+
+    private static Path workingDirectory() {
+        return Path.of(System.getProperty("user.dir"));
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass({ Tomcat.class, AcmeChallengeValve.class })
+    @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+    static class TomcatConfiguration {
+
+        @Bean
+        AutocertTomcatCustomizer autocertTomcatCustomizer(AutocertLifecycle lifecycle, CertificateManager manager,
+                AutocertSslBundles bundles) {
+            return new AutocertTomcatCustomizer(lifecycle, manager, bundles);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass({ Server.class, AcmeChallengeHandler.class })
+    @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+    static class JettyConfiguration {
+
+        @Bean
+        AutocertJettyCustomizer autocertJettyCustomizer(AutocertLifecycle lifecycle, CertificateManager manager,
+                SslBundles sslBundles) {
+            return new AutocertJettyCustomizer(lifecycle, manager, sslBundles);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(HealthIndicator.class)
+    static class ActuatorConfiguration {
+
+        @Bean
+        @ConditionalOnEnabledHealthIndicator("autocert")
+        @ConditionalOnMissingBean(name = "autocertHealthIndicator")
+        AutocertHealthIndicator autocertHealthIndicator(CertificateStatuses statuses) {
+            return new AutocertHealthIndicator(statuses, Clock.systemUTC());
+        }
+
+        @Bean
+        @ConditionalOnAvailableEndpoint
+        @ConditionalOnMissingBean
+        AutocertEndpoint autocertEndpoint(CertificateStatuses statuses) {
+            return new AutocertEndpoint(statuses);
+        }
+    }
+}

@@ -1,0 +1,258 @@
+package dev.autocert.spring;
+
+import dev.autocert.core.AutocertSettings;
+import dev.autocert.core.InvalidSettingException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * The {@code autocert.*} properties: the same settings, names and defaults as every other
+ * Autocert surface (docs/settings.md). Values are kept as the user wrote them and checked by
+ * {@link AutocertSettings.Builder#set(String, String)}, so an invalid one fails start-up with
+ * the same message as anywhere else, naming the property. Unknown {@code autocert.*} keys fail
+ * start-up too, so a misspelt setting is never silently ignored.
+ *
+ * <p>A mutable JavaBean, as Spring Boot binds it; not thread-safe, read once at start-up.
+ */
+@ConfigurationProperties(prefix = "autocert", ignoreUnknownFields = false)
+public class AutocertProperties {
+
+    /**
+     * Names to obtain certificates for. Commas separate the names of one certificate, whose
+     * first name is its name; semicolons separate certificates, so
+     * "example.com,www.example.com;api.example.com" is two certificates. Autocert runs only when
+     * this is set.
+     */
+    private String domains;
+
+    /**
+     * ACME account contact address; the CA writes to it about expiry and policy changes.
+     */
+    private String email;
+
+    /**
+     * Whether the CA's terms of service are accepted. Let's Encrypt, ZeroSSL and Google
+     * require it.
+     */
+    private boolean agreeTos = false;
+
+    /**
+     * CA to obtain certificates from: letsencrypt, letsencrypt-staging, zerossl, google, or the
+     * https:// URL of any ACME directory.
+     */
+    private String ca = "letsencrypt";
+
+    /**
+     * PEM file of root certificates trusted for the CA's HTTPS, in addition to the JDK's: for a
+     * private or test CA.
+     */
+    private String caTrust;
+
+    /**
+     * Directory where accounts and certificates are kept. When not set, "autocert" in the
+     * working directory (user.dir).
+     */
+    private String storage;
+
+    /**
+     * Key of each certificate: ec-p256, ec-p384, rsa-2048, rsa-3072 or rsa-4096. Changing it
+     * orders new certificates.
+     */
+    private String keyType = "ec-p256";
+
+    /**
+     * Challenge types to use, in order of preference: http-01, dns-01.
+     */
+    private String challenges = "http-01";
+
+    /**
+     * Port of the plain HTTP connector that answers HTTP-01 challenges. CAs always connect to
+     * port 80, so use 80 unless a proxy or port forward maps 80 to this port.
+     */
+    private int httpPort = 80;
+
+    /**
+     * ACME profile to ask for, for example Let's Encrypt's "shortlived". When not set, the CA's
+     * default.
+     */
+    private String profile;
+
+    /**
+     * External account binding key id, from the CA account (ZeroSSL and Google require it).
+     */
+    private String eabKid;
+
+    /**
+     * External account binding HMAC key, base64url, from the CA account. A secret: it never
+     * appears in logs or errors.
+     */
+    private String eabHmacKey;
+
+    /**
+     * Common name of the top issuer of the chain to prefer when the CA offers several. When not
+     * set, or when no chain matches, the CA's default chain.
+     */
+    private String preferredChain;
+
+    /**
+     * How long start-up waits for every certificate, like "90s", "5m" or "PT2M". With "0",
+     * start-up never waits and a self-signed placeholder serves until the real certificate
+     * arrives.
+     */
+    private String startupWait = "0";
+
+    public String getDomains() {
+        return domains;
+    }
+
+    public void setDomains(String domains) {
+        this.domains = domains;
+    }
+
+    public String getEmail() {
+        return email;
+    }
+
+    public void setEmail(String email) {
+        this.email = email;
+    }
+
+    public boolean isAgreeTos() {
+        return agreeTos;
+    }
+
+    public void setAgreeTos(boolean agreeTos) {
+        this.agreeTos = agreeTos;
+    }
+
+    public String getCa() {
+        return ca;
+    }
+
+    public void setCa(String ca) {
+        this.ca = ca;
+    }
+
+    public String getCaTrust() {
+        return caTrust;
+    }
+
+    public void setCaTrust(String caTrust) {
+        this.caTrust = caTrust;
+    }
+
+    public String getStorage() {
+        return storage;
+    }
+
+    public void setStorage(String storage) {
+        this.storage = storage;
+    }
+
+    public String getKeyType() {
+        return keyType;
+    }
+
+    public void setKeyType(String keyType) {
+        this.keyType = keyType;
+    }
+
+    public String getChallenges() {
+        return challenges;
+    }
+
+    public void setChallenges(String challenges) {
+        this.challenges = challenges;
+    }
+
+    public int getHttpPort() {
+        return httpPort;
+    }
+
+    public void setHttpPort(int httpPort) {
+        this.httpPort = httpPort;
+    }
+
+    public String getProfile() {
+        return profile;
+    }
+
+    public void setProfile(String profile) {
+        this.profile = profile;
+    }
+
+    public String getEabKid() {
+        return eabKid;
+    }
+
+    public void setEabKid(String eabKid) {
+        this.eabKid = eabKid;
+    }
+
+    public String getEabHmacKey() {
+        return eabHmacKey;
+    }
+
+    public void setEabHmacKey(String eabHmacKey) {
+        this.eabHmacKey = eabHmacKey;
+    }
+
+    public String getPreferredChain() {
+        return preferredChain;
+    }
+
+    public void setPreferredChain(String preferredChain) {
+        this.preferredChain = preferredChain;
+    }
+
+    public String getStartupWait() {
+        return startupWait;
+    }
+
+    public void setStartupWait(String startupWait) {
+        this.startupWait = startupWait;
+    }
+
+    /**
+     * The settings these properties describe, with storage defaulting to {@code autocert} in
+     * {@code workingDirectory}.
+     *
+     * @throws InvalidSettingException naming the first property at fault
+     */
+    AutocertSettings toSettings(Path workingDirectory) {
+        AutocertSettings.Builder builder = AutocertSettings.builder();
+        values().forEach(builder::set);
+        if (storage == null || storage.isBlank()) {
+            builder.storage(workingDirectory.resolve("autocert"));
+        }
+        return builder.build();
+    }
+
+    /** Every property that has a value, by setting name (without the prefix), in text form. */
+    Map<String, String> values() {
+        Map<String, String> values = new LinkedHashMap<>();
+        put(values, "domains", domains);
+        put(values, "email", email);
+        put(values, "agree-tos", String.valueOf(agreeTos));
+        put(values, "ca", ca);
+        put(values, "ca-trust", caTrust);
+        put(values, "storage", storage);
+        put(values, "key-type", keyType);
+        put(values, "challenges", challenges);
+        put(values, "http-port", String.valueOf(httpPort));
+        put(values, "profile", profile);
+        put(values, "eab-kid", eabKid);
+        put(values, "eab-hmac-key", eabHmacKey);
+        put(values, "preferred-chain", preferredChain);
+        put(values, "startup-wait", startupWait);
+        return values;
+    }
+
+    private static void put(Map<String, String> values, String name, String value) {
+        if (value != null) {
+            values.put(name, value);
+        }
+    }
+}

@@ -1,0 +1,171 @@
+package dev.autocert.spring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.autocert.core.CertificateManager;
+import dev.autocert.core.CertifiedKey;
+import dev.autocert.testkit.PebbleServer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.boot.web.embedded.tomcat.TomcatWebServer;
+import org.springframework.boot.web.servlet.context.ServletWebServerApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * A Spring Boot application on embedded Tomcat with two certificates: each is obtained from
+ * Pebble through real HTTP-01 validation on the connector the starter adds, served on the HTTPS
+ * port by host name (SNI, via server-name bundles), and renewed without a restart.
+ */
+@SpringBootTest(classes = AutocertTomcatIntegrationTest.App.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "autocert.domains=www.example.test,example.test;api.example.test",
+            "server.address=127.0.0.1",
+            "management.endpoints.web.exposure.include=health,autocert",
+            "management.endpoint.health.show-details=always",
+            "spring.autoconfigure.exclude=org.springframework.boot.autoconfigure.security.servlet.SecurityAutoConfiguration,"
+                    + "org.springframework.boot.actuate.autoconfigure.security.servlet.ManagementWebSecurityAutoConfiguration"
+        })
+@DirtiesContext
+class AutocertTomcatIntegrationTest {
+
+    @RegisterExtension
+    static final PebbleServer PEBBLE = PebbleServer.builder().build();
+
+    @TempDir
+    static Path storage;
+
+    @DynamicPropertySource
+    static void autocert(DynamicPropertyRegistry registry) {
+        TestAutocert.pebbleProperties(registry, PEBBLE, storage);
+    }
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    CertificateManager manager;
+
+    @Autowired
+    TestAutocert.RecordedEvents events;
+
+    SSLContext pebbleTrust;
+
+    @BeforeEach
+    void trustPebble() throws Exception {
+        pebbleTrust = TestHttps.trusting(PEBBLE.issuingTrustStore());
+    }
+
+    @Test
+    void runsOnTomcat(@Autowired ServletWebServerApplicationContext context) {
+        assertThat(context.getWebServer()).isInstanceOf(TomcatWebServer.class);
+    }
+
+    @Test
+    void servesEachCertificateFromPebbleByHostName() throws Exception {
+        CertifiedKey www = TestAutocert.awaitReal(manager, "www.example.test");
+        CertifiedKey api = TestAutocert.awaitReal(manager, "api.example.test");
+        assertThat(www.names()).containsExactlyInAnyOrder("www.example.test", "example.test");
+        assertThat(api.names()).containsExactly("api.example.test");
+
+        try (TestHttps.Connection connection = TestHttps.awaitServed(pebbleTrust, port, "www.example.test", www.serial(),
+                TestAutocert.ISSUANCE_TIMEOUT)) {
+            TestHttps.Response response = connection.get("/hello");
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.body()).isEqualTo("hello over https");
+        }
+        try (TestHttps.Connection connection = TestHttps.awaitServed(pebbleTrust, port, "example.test", www.serial(),
+                TestAutocert.ISSUANCE_TIMEOUT)) {
+            assertThat(connection.get("/hello").status()).isEqualTo(200);
+        }
+        try (TestHttps.Connection connection = TestHttps.awaitServed(pebbleTrust, port, "api.example.test", api.serial(),
+                TestAutocert.ISSUANCE_TIMEOUT)) {
+            assertThat(connection.served().getIssuerX500Principal()).isEqualTo(api.certificate().getIssuerX500Principal());
+            assertThat(connection.get("/hello").status()).isEqualTo(200);
+        }
+        assertThat(events.types("www.example.test")).containsSubsequence("PLACEHOLDER", "OBTAINED");
+    }
+
+    @Test
+    void renewalSwapsTheCertificateWithoutRestart() throws Exception {
+        CertifiedKey before = TestAutocert.awaitReal(manager, "api.example.test");
+        try (TestHttps.Connection old = TestHttps.awaitServed(pebbleTrust, port, "api.example.test", before.serial(),
+                TestAutocert.ISSUANCE_TIMEOUT)) {
+            CertifiedKey renewed = manager.renew("api.example.test").get(TestAutocert.ISSUANCE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(renewed.serial()).isNotEqualTo(before.serial());
+
+            try (TestHttps.Connection fresh = TestHttps.awaitServed(pebbleTrust, port, "api.example.test", renewed.serial(),
+                    Duration.ofSeconds(5))) {
+                assertThat(fresh.get("/hello").status()).isEqualTo(200);
+            }
+            // The connection opened before keeps its session and still works.
+            assertThat(old.served().getSerialNumber().toString(16)).isEqualTo(before.serial());
+            assertThat(old.get("/hello").status()).isEqualTo(200);
+        }
+        assertThat(events.types("api.example.test")).contains("RENEWED");
+    }
+
+    @Test
+    void answersChallengesOnTheHttpPortBeforeTheApplication() throws Exception {
+        TestHttps.Response unknown = TestHttps.plain(PEBBLE.httpPort(), "GET", "/.well-known/acme-challenge/unknownToken",
+                "www.example.test");
+        assertThat(unknown.status()).isEqualTo(404);
+        assertThat(unknown.body()).doesNotContain("Whitelabel");
+        TestHttps.Response app = TestHttps.plain(PEBBLE.httpPort(), "GET", "/hello", "www.example.test");
+        assertThat(app.status()).isEqualTo(200);
+    }
+
+    @Test
+    void reportsCertificatesThroughActuator() throws Exception {
+        CertifiedKey www = TestAutocert.awaitReal(manager, "www.example.test");
+        TestAutocert.awaitReal(manager, "api.example.test");
+        try (TestHttps.Connection connection = TestHttps.awaitServed(pebbleTrust, port, "www.example.test", www.serial(),
+                TestAutocert.ISSUANCE_TIMEOUT)) {
+            TestHttps.Response health = connection.get("/actuator/health/autocert");
+            assertThat(health.status()).isEqualTo(200);
+            assertThat(health.body()).contains("\"status\":\"UP\"", "\"www.example.test\"", "\"api.example.test\"",
+                    "\"placeholder\":false");
+            TestHttps.Response endpoint = connection.get("/actuator/autocert");
+            assertThat(endpoint.status()).isEqualTo(200);
+            assertThat(endpoint.body()).contains("\"name\":\"www.example.test\"", "\"domains\":[\"www.example.test\",\"example.test\"]",
+                    "\"outcome\":\"SUCCEEDED\"");
+            TestHttps.Response one = connection.get("/actuator/autocert/api.example.test");
+            assertThat(one.status()).isEqualTo(200);
+            assertThat(one.body()).contains("\"name\":\"api.example.test\"");
+        }
+    }
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    @Import(HelloController.class)
+    static class App {
+        @Bean
+        TestAutocert.RecordedEvents recordedEvents() {
+            return new TestAutocert.RecordedEvents();
+        }
+    }
+
+    @RestController
+    static class HelloController {
+        @GetMapping("/hello")
+        String hello(jakarta.servlet.http.HttpServletRequest request) {
+            return "hello over " + request.getScheme();
+        }
+    }
+}
