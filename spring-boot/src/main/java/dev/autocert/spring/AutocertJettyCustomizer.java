@@ -4,10 +4,14 @@ import dev.autocert.core.AutocertSettings;
 import dev.autocert.core.CertificateManager;
 import dev.autocert.core.ChallengeType;
 import dev.autocert.jetty.AcmeChallengeHandler;
+import dev.autocert.jetty.HttpsRedirectHandler;
 import java.net.InetAddress;
+import java.util.function.IntSupplier;
 import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnector;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
@@ -57,8 +61,7 @@ final class AutocertJettyCustomizer implements WebServerFactoryCustomizer<JettyS
         AutocertSettings settings = manager.settings();
         if (settings.challenges().contains(ChallengeType.HTTP_01)) {
             AcmeChallengeHandler challenges = new AcmeChallengeHandler(manager.http01Tokens());
-            challenges.setHandler(server.getHandler());
-            server.setHandler(challenges);
+            Handler application = server.getHandler();
             if (port != settings.httpPort()) {
                 HttpConfiguration config = new HttpConfiguration();
                 if (port > 0) {
@@ -68,8 +71,16 @@ final class AutocertJettyCustomizer implements WebServerFactoryCustomizer<JettyS
                 http.setHost(address == null ? null : address.getHostAddress());
                 http.setPort(settings.httpPort());
                 http.setName("autocert-http");
+                // Everything but challenges on that connector goes to HTTPS, on the port the
+                // HTTPS connector is bound to (known once it runs, as with server.port=0).
+                IntSupplier httpsPort = () -> httpsPort(server);
+                HttpsRedirectHandler redirect = new HttpsRedirectHandler(http, httpsPort);
+                redirect.setHandler(application);
+                application = redirect;
                 server.addConnector(http);
             }
+            challenges.setHandler(application);
+            server.setHandler(challenges);
         }
         if (served) {
             for (Connector connector : server.getConnectors()) {
@@ -80,6 +91,17 @@ final class AutocertJettyCustomizer implements WebServerFactoryCustomizer<JettyS
                 }
             }
         }
+    }
+
+    /** The local port of the server's first TLS connector; 443 until it is bound. */
+    private static int httpsPort(Server server) {
+        for (Connector connector : server.getConnectors()) {
+            if (connector.getConnectionFactory(SslConnectionFactory.class) != null && connector instanceof NetworkConnector network
+                    && network.getLocalPort() > 0) {
+                return network.getLocalPort();
+            }
+        }
+        return 443;
     }
 
     /** Swaps the bundle's key store in; handshakes from now on see it, open connections keep theirs. */

@@ -5,9 +5,11 @@ import dev.autocert.core.CertificateManager;
 import dev.autocert.core.ChallengeType;
 import dev.autocert.core.Http01Tokens;
 import dev.autocert.tomcat.AcmeChallengeValve;
+import dev.autocert.tomcat.HttpsRedirectValve;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.catalina.connector.Connector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +54,11 @@ final class AutocertTomcatCustomizer implements WebServerFactoryCustomizer<Tomca
                     http.setProperty("address", factory.getAddress().getHostAddress());
                 }
                 factory.addAdditionalTomcatConnectors(http);
+                // Everything but challenges on that connector goes to HTTPS; the port is known
+                // once the main (HTTPS) connector is bound, as with server.port=0.
+                AtomicReference<Connector> https = new AtomicReference<>();
+                factory.addConnectorCustomizers(https::set);
+                factory.addEngineValves(new HttpsRedirectValve(http, () -> https.get() == null ? 443 : https.get().getLocalPort()));
             }
         }
         Ssl ssl = factory.getSsl();

@@ -118,7 +118,9 @@ class AutocertJettyIntegrationTest {
                 "www.example.test");
         assertThat(unknown.status()).isEqualTo(404);
         assertThat(unknown.body()).isEmpty();
-        assertThat(TestHttps.plain(PEBBLE.httpPort(), "GET", "/hello", "www.example.test").status()).isEqualTo(200);
+        TestHttps.Response app = TestHttps.plain(PEBBLE.httpPort(), "GET", "/hello?x=1", "www.example.test");
+        assertThat(app.status()).as("the application is not served over plain HTTP").isEqualTo(308);
+        assertThat(app.header("Location")).isEqualTo("https://www.example.test:" + port + "/hello?x=1");
     }
 
     @SpringBootConfiguration
