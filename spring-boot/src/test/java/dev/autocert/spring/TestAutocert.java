@@ -21,10 +21,7 @@ final class TestAutocert {
 
     /** Points Autocert at {@code pebble}, with its storage in {@code storage}. */
     static void pebbleProperties(DynamicPropertyRegistry registry, PebbleServer pebble, Path storage) {
-        registry.add("autocert.ca", () -> pebble.directoryUrl().toString());
-        registry.add("autocert.ca-trust", () -> pebble.trustPem().toString());
-        registry.add("autocert.http-port", pebble::httpPort);
-        registry.add("autocert.agree-tos", () -> "true");
+        pebble.autocertProperties().forEach((key, value) -> registry.add(key, () -> value));
         registry.add("autocert.email", () -> "admin@example.test");
         registry.add("autocert.storage", storage::toString);
         registry.add("logging.level.dev.autocert", () -> "debug");
