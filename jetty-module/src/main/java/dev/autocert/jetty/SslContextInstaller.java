@@ -112,7 +112,7 @@ final class SslContextInstaller implements CertificateListener {
         installedStore = store;
         notifyAll();
         CertifiedKey subject = changed.filter(keys::contains).orElse(keys.get(0));
-        LOG.info("Jetty now serves {} {} from {}, valid until {}{}", subject.placeholder() ? "placeholder" : "certificate",
+        LOG.debug("Jetty now serves {} {} from {}, valid until {}{}", subject.placeholder() ? "placeholder" : "certificate",
                 subject.name() + subject.names(), subject.placeholder() ? "itself" : subject.issuer(), subject.notAfter(),
                 keys.size() > 1 ? " (all served: " + names(keys) + ")" : "");
         LOG.debug("Installed {} in {}", keys, factories);

@@ -183,7 +183,7 @@ final class AutocertSslBundles implements CertificateListener, Ordered {
             registry.updateBundle(CERTIFICATE_BUNDLE_PREFIX + name, bundle);
             certificateBundles.put(name, find(keys, name).orElseThrow());
         });
-        LOG.info("SSL bundle '{}' updated with {} {}{}, valid until {}", BUNDLE,
+        LOG.debug("SSL bundle '{}' updated with {} {}{}, valid until {}", BUNDLE,
                 changed.placeholder() ? "self-signed placeholder" : "certificate", changed.name(), changed.names(),
                 changed.notAfter());
         LOG.debug("SSL bundle '{}' holds {}", BUNDLE, describe(keys));

@@ -129,7 +129,7 @@ final class SslHostConfigInstaller implements CertificateListener {
         for (CertifiedKey key : keys) {
             String serial = key.serial();
             if (!serial.equals(installedSerials.put(key.name(), serial))) {
-                LOG.info("Installed {} certificate {} for {} (serial {}, valid until {}) on HTTPS port(s) {}",
+                LOG.debug("Installed {} certificate {} for {} (serial {}, valid until {}) on HTTPS port(s) {}",
                         key.placeholder() ? "placeholder" : "CA-issued", key.name(), key.names(), serial, key.notAfter(), ports());
             }
         }

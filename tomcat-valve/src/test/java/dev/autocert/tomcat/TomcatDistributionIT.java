@@ -89,8 +89,8 @@ class TomcatDistributionIT {
             assertEquals("Hello from a stock Tomcat\n", response.body());
         }
         String firstRun = console();
-        assertTrue(firstRun.contains("Installed placeholder certificate " + NAME), firstRun);
-        assertTrue(firstRun.contains("Installed CA-issued certificate " + NAME), firstRun);
+        assertTrue(firstRun.contains("Certificate " + NAME + " not in storage yet; serving a self-signed placeholder"), firstRun);
+        assertTrue(firstRun.contains("Certificate " + NAME + " obtained from "), firstRun);
         assertFalse(firstRun.contains("PRIVATE KEY"));
         assertTrue(Files.isRegularFile(base.resolve("autocert/live/" + NAME + "/fullchain.pem")), "stored under $CATALINA_BASE/autocert");
         stop();
