@@ -7,6 +7,7 @@ import dev.autocert.core.CertificateManager;
 import dev.autocert.core.ChallengeType;
 import java.util.Arrays;
 import org.apache.catalina.LifecycleState;
+import org.apache.catalina.Pipeline;
 import org.apache.catalina.Server;
 import org.apache.catalina.Service;
 import org.apache.catalina.connector.Connector;
@@ -66,18 +67,22 @@ public final class AutocertTomcat {
             service.addConnector(https);
         }
         if (settings.challenges().contains(ChallengeType.HTTP_01)) {
-            addHttpConnector(service, settings.httpPort());
+            Connector added = addHttpConnector(service, settings.httpPort());
+            if (added != null) {
+                redirectToHttps(tomcat, manager, added);
+            }
         }
         return manager;
     }
 
-    private static void addHttpConnector(Service service, int port) {
+    /** Adds a plain connector on {@code port} unless one listens there; returns the one it added. */
+    private static Connector addHttpConnector(Service service, int port) {
         Integer httpsPort = null;
         for (Connector connector : service.findConnectors()) {
             if (SslHostConfigInstaller.isHttps(connector)) {
                 httpsPort = httpsPort == null ? connector.getPort() : httpsPort;
             } else if (connector.getPort() == port) {
-                return;
+                return null;
             }
         }
         Connector http = new Connector();
@@ -86,5 +91,23 @@ public final class AutocertTomcat {
             http.setRedirectPort(httpsPort);
         }
         service.addConnector(http);
+        return http;
+    }
+
+    /**
+     * Sends everything but challenges on the connector Autocert added to HTTPS: the challenge
+     * valve first (unless the engine has one), then {@link HttpsRedirectValve}, aimed at the
+     * port the first HTTPS connector is bound to.
+     */
+    private static void redirectToHttps(Tomcat tomcat, CertificateManager manager, Connector plain) {
+        Pipeline pipeline = tomcat.getEngine().getPipeline();
+        if (Arrays.stream(pipeline.getValves()).noneMatch(AcmeChallengeValve.class::isInstance)) {
+            pipeline.addValve(new AcmeChallengeValve(manager.http01Tokens()));
+        }
+        Service service = tomcat.getService();
+        pipeline.addValve(new HttpsRedirectValve(plain, () -> Arrays.stream(service.findConnectors())
+                .filter(SslHostConfigInstaller::isHttps)
+                .mapToInt(c -> c.getLocalPort() > 0 ? c.getLocalPort() : c.getPort())
+                .findFirst().orElse(DEFAULT_HTTPS_PORT)));
     }
 }

@@ -166,6 +166,10 @@ class AutocertTomcatTest {
         assertEquals(443, connectors[0].getPort());
         assertEquals(80, connectors[1].getPort());
         assertEquals(443, connectors[1].getRedirectPort());
+        // Challenges first, then everything else on the added connector to HTTPS.
+        List<Class<?>> valves = Arrays.stream(tomcat.getEngine().getPipeline().getValves()).<Class<?>>map(Object::getClass)
+                .filter(c -> c == AcmeChallengeValve.class || c == HttpsRedirectValve.class).toList();
+        assertEquals(List.of(AcmeChallengeValve.class, HttpsRedirectValve.class), valves);
     }
 
     @Test
