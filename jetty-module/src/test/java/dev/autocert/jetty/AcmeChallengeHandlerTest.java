@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.autocert.core.Http01Tokens;
 import dev.autocert.core.TestTokens;
+import dev.autocert.testkit.HttpsProbe;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -76,7 +77,7 @@ class AcmeChallengeHandlerTest {
 
     @Test
     void answersAKnownTokenWithItsKeyAuthorization() throws Exception {
-        TestHttp.Response response = TestHttp.plain(port, "GET", PREFIX + TOKEN, "a.example.test");
+        HttpsProbe.Response response = HttpsProbe.plain(port, "GET", PREFIX + TOKEN, "a.example.test");
 
         assertEquals(200, response.status());
         assertEquals(KEY_AUTHORIZATION, response.body());
@@ -86,7 +87,7 @@ class AcmeChallengeHandlerTest {
 
     @Test
     void answersHeadWithHeadersOnly() throws Exception {
-        TestHttp.Response response = TestHttp.plain(port, "HEAD", PREFIX + TOKEN, "a.example.test");
+        HttpsProbe.Response response = HttpsProbe.plain(port, "HEAD", PREFIX + TOKEN, "a.example.test");
 
         assertEquals(200, response.status());
         assertEquals(String.valueOf(KEY_AUTHORIZATION.length()), response.header("content-length"));
@@ -96,10 +97,10 @@ class AcmeChallengeHandlerTest {
     @Test
     void answersTheCurrentEnginesTokensOnly() throws Exception {
         TOKENS.set(TestTokens.with("another-token", "another-token.thumbprint"));
-        assertPlainNotFound(TestHttp.plain(port, "GET", PREFIX + TOKEN, "a.example.test"));
+        assertPlainNotFound(HttpsProbe.plain(port, "GET", PREFIX + TOKEN, "a.example.test"));
 
         TOKENS.set(null); // no engine runs, as between a server's stop and start
-        assertPlainNotFound(TestHttp.plain(port, "GET", PREFIX + "another-token", "a.example.test"));
+        assertPlainNotFound(HttpsProbe.plain(port, "GET", PREFIX + "another-token", "a.example.test"));
     }
 
     @ParameterizedTest
@@ -120,7 +121,7 @@ class AcmeChallengeHandlerTest {
         "%3Cscript%3E",
     })
     void answersEveryOtherChallengePathWithAPlain404(String token) throws Exception {
-        assertPlainNotFound(TestHttp.plain(lenientPort, "GET", PREFIX + token, "a.example.test"));
+        assertPlainNotFound(HttpsProbe.plain(lenientPort, "GET", PREFIX + token, "a.example.test"));
         assertEquals(List.of(), APPLICATION_SAW, "the application must not see the challenge prefix");
     }
 
@@ -132,7 +133,7 @@ class AcmeChallengeHandlerTest {
     @ParameterizedTest
     @ValueSource(strings = {"a%2Fb", "..%2F..%2Fetc%2Fpasswd", "%2E%2E", "<script>", "A%00", "..", "unknown", "tok%41en"})
     void malformedPathsNeverReachTheApplicationWithDefaultUriCompliance(String token) throws Exception {
-        TestHttp.Response response = TestHttp.plain(port, "GET", PREFIX + token, "a.example.test");
+        HttpsProbe.Response response = HttpsProbe.plain(port, "GET", PREFIX + token, "a.example.test");
 
         assertTrue(response.status() == 404 || response.status() == 400, "status " + response.status());
         if (response.status() == 404) {
@@ -146,13 +147,13 @@ class AcmeChallengeHandlerTest {
     void answersATokenLongerThan256CharactersWithAPlain404() throws Exception {
         String longToken = "A".repeat(257);
 
-        assertPlainNotFound(TestHttp.plain(port, "GET", PREFIX + longToken, "a.example.test"));
+        assertPlainNotFound(HttpsProbe.plain(port, "GET", PREFIX + longToken, "a.example.test"));
     }
 
     @Test
     void answersOtherMethodsOnAKnownTokenWithAPlain404() throws Exception {
         for (String method : List.of("POST", "PUT", "DELETE", "OPTIONS")) {
-            assertPlainNotFound(TestHttp.plain(port, method, PREFIX + TOKEN, "a.example.test"));
+            assertPlainNotFound(HttpsProbe.plain(port, method, PREFIX + TOKEN, "a.example.test"));
         }
         assertEquals(List.of(), APPLICATION_SAW);
     }
@@ -160,25 +161,25 @@ class AcmeChallengeHandlerTest {
     @Test
     void passesEveryOtherRequestThroughUntouched() throws Exception {
         for (String path : List.of("/", "/index.html", "/.well-known/other", "/.well-known/acme-challenge", "/x/.well-known/acme-challenge/" + TOKEN)) {
-            TestHttp.Response response = TestHttp.plain(port, "GET", path, "a.example.test");
+            HttpsProbe.Response response = HttpsProbe.plain(port, "GET", path, "a.example.test");
 
             assertEquals(200, response.status(), path);
             assertEquals("application saw " + path, response.body());
         }
-        TestHttp.Response post = TestHttp.plain(port, "POST", "/form", "a.example.test");
+        HttpsProbe.Response post = HttpsProbe.plain(port, "POST", "/form", "a.example.test");
         assertEquals("application saw /form", post.body());
     }
 
     /** A dot segment before the prefix is Jetty's to normalize; it never reaches the application as a challenge. */
     @Test
     void aPathThatOnlyNormalizesIntoThePrefixIsNotAChallenge() throws Exception {
-        TestHttp.Response response = TestHttp.plain(port, "GET", "/x/.." + PREFIX + TOKEN, "a.example.test");
+        HttpsProbe.Response response = HttpsProbe.plain(port, "GET", "/x/.." + PREFIX + TOKEN, "a.example.test");
 
         assertFalse(response.status() == 200 && response.body().equals(KEY_AUTHORIZATION),
                 "the raw path decides, so a key authorization is only served for the exact path");
     }
 
-    private static void assertPlainNotFound(TestHttp.Response response) {
+    private static void assertPlainNotFound(HttpsProbe.Response response) {
         assertEquals(404, response.status());
         assertEquals("", response.body(), "a 404 without detail");
         assertNull(response.header("content-type"), "no error page");

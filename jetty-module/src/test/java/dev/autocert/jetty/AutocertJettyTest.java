@@ -13,6 +13,7 @@ import dev.autocert.core.AutocertSettings;
 import dev.autocert.core.CertificateEvent;
 import dev.autocert.core.CertificateManager;
 import dev.autocert.core.CertifiedKey;
+import dev.autocert.testkit.HttpsProbe;
 import dev.autocert.testkit.PebbleServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,10 +65,10 @@ class AutocertJettyTest {
         autocert.addListener(events.all::add);
         server.start();
         int port = TestServers.httpsPort(server);
-        SSLContext pebbleRoots = TestHttp.trusting(PEBBLE.issuingTrustStore());
+        SSLContext pebbleRoots = HttpsProbe.trusting(PEBBLE.issuingTrustStore());
 
-        try (TestHttp.TlsConnection a = TestHttp.tls(pebbleRoots, port, A, A);
-                TestHttp.TlsConnection b = TestHttp.tls(pebbleRoots, port, B, B)) {
+        try (HttpsProbe.Connection a = HttpsProbe.connect(pebbleRoots, port, A, A);
+                HttpsProbe.Connection b = HttpsProbe.connect(pebbleRoots, port, B, B)) {
             assertEquals(TestServers.served(autocert, A).certificate(), a.served());
             assertEquals(TestServers.served(autocert, B).certificate(), b.served());
             assertNotEquals(a.served(), b.served());
@@ -88,9 +89,9 @@ class AutocertJettyTest {
         AutocertJetty autocert = AutocertJetty.install(server,
                 TestServers.waitingFor(TestServers.pebble(PEBBLE, storage, A + ";" + B)));
         server.start();
-        SSLContext pebbleRoots = TestHttp.trusting(PEBBLE.issuingTrustStore());
+        SSLContext pebbleRoots = HttpsProbe.trusting(PEBBLE.issuingTrustStore());
 
-        try (TestHttp.TlsConnection noSni = TestHttp.tls(pebbleRoots, TestServers.httpsPort(server), null, A)) {
+        try (HttpsProbe.Connection noSni = HttpsProbe.connect(pebbleRoots, TestServers.httpsPort(server), null, A)) {
             assertEquals(TestServers.served(autocert, A).certificate(), noSni.served());
             assertEquals("hello " + A, noSni.get("/", A).body());
         }
@@ -109,7 +110,7 @@ class AutocertJettyTest {
 
         CertifiedKey placeholder = TestServers.served(autocert, A);
         assertTrue(placeholder.placeholder());
-        try (TestHttp.TlsConnection early = TestHttp.tls(TestHttp.trusting(List.of(placeholder.certificate())), port, A, A)) {
+        try (HttpsProbe.Connection early = HttpsProbe.connect(HttpsProbe.trusting(List.of(placeholder.certificate())), port, A, A)) {
             assertEquals(placeholder.certificate(), early.served());
             assertEquals("hello " + A, early.get("/", A).body());
 
@@ -117,7 +118,7 @@ class AutocertJettyTest {
             CertifiedKey issued = autocert.manager().orElseThrow().renew(A).get(60, TimeUnit.SECONDS);
 
             assertFalse(issued.placeholder());
-            try (TestHttp.TlsConnection late = TestHttp.tls(TestHttp.trusting(PEBBLE.issuingTrustStore()), port, A, A)) {
+            try (HttpsProbe.Connection late = HttpsProbe.connect(HttpsProbe.trusting(PEBBLE.issuingTrustStore()), port, A, A)) {
                 assertEquals(issued.certificate(), late.served());
             }
             // The connection opened before the swap keeps its session and its certificate.
@@ -126,7 +127,7 @@ class AutocertJettyTest {
         }
         // The placeholder is no longer served to new clients.
         assertThrows(SSLHandshakeException.class,
-                () -> TestHttp.tls(TestHttp.trusting(List.of(placeholder.certificate())), port, A, A).close());
+                () -> HttpsProbe.connect(HttpsProbe.trusting(List.of(placeholder.certificate())), port, A, A).close());
     }
 
     @Test
@@ -139,10 +140,10 @@ class AutocertJettyTest {
         ServerConnector http = autocert.addedHttpConnector().orElseThrow();
         assertEquals(settings.httpPort(), http.getLocalPort());
         assertEquals("127.0.0.1", http.getHost(), "bound like the HTTPS connector");
-        TestHttp.Response page = TestHttp.plain(settings.httpPort(), "GET", "/docs/a%20b?x=1", A);
+        HttpsProbe.Response page = HttpsProbe.plain(settings.httpPort(), "GET", "/docs/a%20b?x=1", A);
         assertEquals(308, page.status());
         assertEquals("https://" + A + ":" + TestServers.httpsPort(server) + "/docs/a%20b?x=1", page.header("location"));
-        TestHttp.Response challenge = TestHttp.plain(settings.httpPort(), "GET", "/.well-known/acme-challenge/unknown", A);
+        HttpsProbe.Response challenge = HttpsProbe.plain(settings.httpPort(), "GET", "/.well-known/acme-challenge/unknown", A);
         assertEquals(404, challenge.status());
         assertEquals("", challenge.body());
     }
@@ -160,8 +161,8 @@ class AutocertJettyTest {
 
         assertTrue(autocert.addedHttpConnector().isEmpty());
         assertEquals(2, server.getConnectors().length);
-        assertEquals("hello " + A, TestHttp.plain(settings.httpPort(), "GET", "/", A).body());
-        assertEquals(404, TestHttp.plain(settings.httpPort(), "GET", "/.well-known/acme-challenge/unknown", A).status());
+        assertEquals("hello " + A, HttpsProbe.plain(settings.httpPort(), "GET", "/", A).body());
+        assertEquals(404, HttpsProbe.plain(settings.httpPort(), "GET", "/.well-known/acme-challenge/unknown", A).status());
     }
 
     @Test
@@ -193,8 +194,8 @@ class AutocertJettyTest {
         assertInstanceOf(AcmeChallengeHandler.class, server.getHandler());
         assertEquals(1, server.getDescendants(AcmeChallengeHandler.class).size(), "the challenge handler inserted once");
         X509Certificate served;
-        try (TestHttp.TlsConnection connection = TestHttp.tls(
-                TestHttp.trusting(List.of(TestServers.served(autocert, A).certificate())), TestServers.httpsPort(server), A, A)) {
+        try (HttpsProbe.Connection connection = HttpsProbe.connect(
+                HttpsProbe.trusting(List.of(TestServers.served(autocert, A).certificate())), TestServers.httpsPort(server), A, A)) {
             served = connection.served();
         }
         assertTrue(TestServers.served(autocert, A).placeholder());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.autocert.testkit.HttpsProbe;
 import dev.autocert.testkit.PebbleServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -79,13 +80,13 @@ class JettyHomeIT {
                 "autocert.ca-trust=etc/pebble-ca.pem",
                 "autocert.http-port=" + PEBBLE.httpPort());
         append(base.resolve("start.d/ssl.ini"), "jetty.ssl.host=127.0.0.1", "jetty.ssl.port=" + httpsPort);
-        SSLContext pebbleRoots = TestHttp.trusting(PEBBLE.issuingTrustStore());
+        SSLContext pebbleRoots = HttpsProbe.trusting(PEBBLE.issuingTrustStore());
 
         // First start: the certificate comes from Pebble, through the challenge handler.
         Path firstLog = base.resolve("jetty-1.log");
         Process jetty = java(jettyHome, base, firstLog);
         X509Certificate issued = awaitCertificate(jetty, firstLog, pebbleRoots, httpsPort);
-        try (TestHttp.TlsConnection connection = TestHttp.tls(pebbleRoots, httpsPort, NAME, NAME)) {
+        try (HttpsProbe.Connection connection = HttpsProbe.connect(pebbleRoots, httpsPort, NAME, NAME)) {
             assertEquals(404, connection.get("/", NAME).status(), "Jetty's own answer: no context is deployed");
         }
         assertTrue(Files.isDirectory(base.resolve("autocert")), "storage defaults to $JETTY_BASE/autocert");
@@ -113,7 +114,7 @@ class JettyHomeIT {
             if (!jetty.isAlive()) {
                 throw new AssertionError("Jetty exited with " + jetty.exitValue() + ":\n" + Files.readString(log));
             }
-            try (TestHttp.TlsConnection connection = TestHttp.tls(trust, port, NAME, NAME)) {
+            try (HttpsProbe.Connection connection = HttpsProbe.connect(trust, port, NAME, NAME)) {
                 return connection.served();
             } catch (IOException e) {
                 last = e; // not listening yet, or still the placeholder

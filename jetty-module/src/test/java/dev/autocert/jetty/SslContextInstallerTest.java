@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.autocert.core.CertifiedKey;
+import dev.autocert.testkit.HttpsProbe;
 import dev.autocert.testkit.PebbleServer;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
@@ -58,7 +59,7 @@ class SslContextInstallerTest {
         autocert = AutocertJetty.install(server, TestServers.waitingFor(TestServers.pebble(PEBBLE, storage, A + ";" + B)));
         server.start();
         port = TestServers.httpsPort(server);
-        pebbleRoots = TestHttp.trusting(PEBBLE.issuingTrustStore());
+        pebbleRoots = HttpsProbe.trusting(PEBBLE.issuingTrustStore());
         first = autocert.certificates();
         autocert.manager().orElseThrow().renew(A).get(60, TimeUnit.SECONDS);
         renewed = autocert.certificates();
@@ -88,9 +89,9 @@ class SslContextInstallerTest {
         // One client opens a new connection per request (new handshakes must see each swap) ...
         Thread fresh = new Thread(() -> {
             while (swapping.get() && System.nanoTime() < deadline) {
-                try (TestHttp.TlsConnection connection = TestHttp.tls(pebbleRoots, port, A, A)) {
+                try (HttpsProbe.Connection connection = HttpsProbe.connect(pebbleRoots, port, A, A)) {
                     servedSerials.add(connection.served().getSerialNumber().toString(16));
-                    TestHttp.Response response = connection.get("/", A);
+                    HttpsProbe.Response response = connection.get("/", A);
                     if (response.status() != 200) {
                         throw new AssertionError("status " + response.status() + ": " + response.body());
                     }
@@ -101,15 +102,15 @@ class SslContextInstallerTest {
             }
         }, "new-connections");
         // ... and two keep one connection each, for a.example.test and b.example.test.
-        List<TestHttp.TlsConnection> kept = List.of(TestHttp.tls(pebbleRoots, port, A, A), TestHttp.tls(pebbleRoots, port, B, B));
-        List<byte[]> sessions = kept.stream().map(TestHttp.TlsConnection::sessionId).toList();
+        List<HttpsProbe.Connection> kept = List.of(HttpsProbe.connect(pebbleRoots, port, A, A), HttpsProbe.connect(pebbleRoots, port, B, B));
+        List<byte[]> sessions = kept.stream().map(HttpsProbe.Connection::sessionId).toList();
         List<X509Certificate> keptServed = List.of(kept.get(0).served(), kept.get(1).served());
         Thread keptAlive = new Thread(() -> {
             while (swapping.get() && System.nanoTime() < deadline) {
                 for (int i = 0; i < kept.size(); i++) {
                     String host = i == 0 ? A : B;
                     try {
-                        TestHttp.Response response = kept.get(i).get("/", host);
+                        HttpsProbe.Response response = kept.get(i).get("/", host);
                         if (response.status() != 200 || !response.body().equals("hello " + host)) {
                             throw new AssertionError("status " + response.status() + ": " + response.body());
                         }
@@ -146,7 +147,7 @@ class SslContextInstallerTest {
         assertEquals(Set.of(first.get(0).serial(), renewed.get(0).serial()), servedSerials,
                 "new handshakes saw both versions of " + A);
         for (int i = 0; i < kept.size(); i++) {
-            TestHttp.TlsConnection connection = kept.get(i);
+            HttpsProbe.Connection connection = kept.get(i);
             assertTrue(connection.isOpen());
             assertArrayEquals(sessions.get(i), connection.sessionId(), "the kept-alive connection kept its session");
             assertEquals(keptServed.get(i), connection.served());
@@ -163,11 +164,11 @@ class SslContextInstallerTest {
         assertFalse(autocert.installer().install(List.of(wrongKey, b), Optional.of(wrongKey)));
 
         assertEquals(first, autocert.certificates());
-        try (TestHttp.TlsConnection connection = TestHttp.tls(pebbleRoots, port, A, A)) {
+        try (HttpsProbe.Connection connection = HttpsProbe.connect(pebbleRoots, port, A, A)) {
             assertEquals(a.certificate(), connection.served());
             assertEquals("hello " + A, connection.get("/", A).body());
         }
-        try (TestHttp.TlsConnection connection = TestHttp.tls(pebbleRoots, port, B, B)) {
+        try (HttpsProbe.Connection connection = HttpsProbe.connect(pebbleRoots, port, B, B)) {
             assertEquals(b.certificate(), connection.served());
         }
     }
@@ -177,7 +178,7 @@ class SslContextInstallerTest {
         assertFalse(autocert.installer().install(List.of(), Optional.empty()));
 
         assertEquals(first, autocert.certificates());
-        try (TestHttp.TlsConnection connection = TestHttp.tls(pebbleRoots, port, A, A)) {
+        try (HttpsProbe.Connection connection = HttpsProbe.connect(pebbleRoots, port, A, A)) {
             assertEquals(first.get(0).certificate(), connection.served());
         }
     }
@@ -187,7 +188,7 @@ class SslContextInstallerTest {
         CertifiedKey next = autocert.manager().orElseThrow().renew(B).get(60, TimeUnit.SECONDS);
 
         assertEquals(next, TestServers.served(autocert, B));
-        try (TestHttp.TlsConnection connection = TestHttp.tls(pebbleRoots, port, B, B)) {
+        try (HttpsProbe.Connection connection = HttpsProbe.connect(pebbleRoots, port, B, B)) {
             assertEquals(next.certificate(), connection.served());
         }
     }

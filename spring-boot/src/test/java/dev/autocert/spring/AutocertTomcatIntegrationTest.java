@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.autocert.core.CertificateManager;
 import dev.autocert.core.CertifiedKey;
+import dev.autocert.testkit.HttpsProbe;
 import dev.autocert.testkit.PebbleServer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -69,7 +70,7 @@ class AutocertTomcatIntegrationTest {
 
     @BeforeEach
     void trustPebble() throws Exception {
-        pebbleTrust = TestHttps.trusting(PEBBLE.issuingTrustStore());
+        pebbleTrust = HttpsProbe.trusting(PEBBLE.issuingTrustStore());
     }
 
     @Test
@@ -84,17 +85,17 @@ class AutocertTomcatIntegrationTest {
         assertThat(www.names()).containsExactlyInAnyOrder("www.example.test", "example.test");
         assertThat(api.names()).containsExactly("api.example.test");
 
-        try (TestHttps.Connection connection = TestHttps.awaitServed(pebbleTrust, port, "www.example.test", www.serial(),
+        try (HttpsProbe.Connection connection = HttpsProbe.awaitServed(pebbleTrust, port, "www.example.test", www.serial(),
                 TestAutocert.ISSUANCE_TIMEOUT)) {
-            TestHttps.Response response = connection.get("/hello");
+            HttpsProbe.Response response = connection.get("/hello");
             assertThat(response.status()).isEqualTo(200);
             assertThat(response.body()).isEqualTo("hello over https");
         }
-        try (TestHttps.Connection connection = TestHttps.awaitServed(pebbleTrust, port, "example.test", www.serial(),
+        try (HttpsProbe.Connection connection = HttpsProbe.awaitServed(pebbleTrust, port, "example.test", www.serial(),
                 TestAutocert.ISSUANCE_TIMEOUT)) {
             assertThat(connection.get("/hello").status()).isEqualTo(200);
         }
-        try (TestHttps.Connection connection = TestHttps.awaitServed(pebbleTrust, port, "api.example.test", api.serial(),
+        try (HttpsProbe.Connection connection = HttpsProbe.awaitServed(pebbleTrust, port, "api.example.test", api.serial(),
                 TestAutocert.ISSUANCE_TIMEOUT)) {
             assertThat(connection.served().getIssuerX500Principal()).isEqualTo(api.certificate().getIssuerX500Principal());
             assertThat(connection.get("/hello").status()).isEqualTo(200);
@@ -105,12 +106,12 @@ class AutocertTomcatIntegrationTest {
     @Test
     void renewalSwapsTheCertificateWithoutRestart() throws Exception {
         CertifiedKey before = TestAutocert.awaitReal(manager, "api.example.test");
-        try (TestHttps.Connection old = TestHttps.awaitServed(pebbleTrust, port, "api.example.test", before.serial(),
+        try (HttpsProbe.Connection old = HttpsProbe.awaitServed(pebbleTrust, port, "api.example.test", before.serial(),
                 TestAutocert.ISSUANCE_TIMEOUT)) {
             CertifiedKey renewed = manager.renew("api.example.test").get(TestAutocert.ISSUANCE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             assertThat(renewed.serial()).isNotEqualTo(before.serial());
 
-            try (TestHttps.Connection fresh = TestHttps.awaitServed(pebbleTrust, port, "api.example.test", renewed.serial(),
+            try (HttpsProbe.Connection fresh = HttpsProbe.awaitServed(pebbleTrust, port, "api.example.test", renewed.serial(),
                     Duration.ofSeconds(5))) {
                 assertThat(fresh.get("/hello").status()).isEqualTo(200);
             }
@@ -123,11 +124,11 @@ class AutocertTomcatIntegrationTest {
 
     @Test
     void answersChallengesOnTheHttpPortBeforeTheApplication() throws Exception {
-        TestHttps.Response unknown = TestHttps.plain(PEBBLE.httpPort(), "GET", "/.well-known/acme-challenge/unknownToken",
+        HttpsProbe.Response unknown = HttpsProbe.plain(PEBBLE.httpPort(), "GET", "/.well-known/acme-challenge/unknownToken",
                 "www.example.test");
         assertThat(unknown.status()).isEqualTo(404);
         assertThat(unknown.body()).doesNotContain("Whitelabel");
-        TestHttps.Response app = TestHttps.plain(PEBBLE.httpPort(), "GET", "/hello?x=1", "www.example.test");
+        HttpsProbe.Response app = HttpsProbe.plain(PEBBLE.httpPort(), "GET", "/hello?x=1", "www.example.test");
         assertThat(app.status()).as("the application is not served over plain HTTP").isEqualTo(308);
         assertThat(app.header("Location")).isEqualTo("https://www.example.test:" + port + "/hello?x=1");
     }
@@ -136,17 +137,17 @@ class AutocertTomcatIntegrationTest {
     void reportsCertificatesThroughActuator() throws Exception {
         CertifiedKey www = TestAutocert.awaitReal(manager, "www.example.test");
         TestAutocert.awaitReal(manager, "api.example.test");
-        try (TestHttps.Connection connection = TestHttps.awaitServed(pebbleTrust, port, "www.example.test", www.serial(),
+        try (HttpsProbe.Connection connection = HttpsProbe.awaitServed(pebbleTrust, port, "www.example.test", www.serial(),
                 TestAutocert.ISSUANCE_TIMEOUT)) {
-            TestHttps.Response health = connection.get("/actuator/health/autocert");
+            HttpsProbe.Response health = connection.get("/actuator/health/autocert");
             assertThat(health.status()).isEqualTo(200);
             assertThat(health.body()).contains("\"status\":\"UP\"", "\"www.example.test\"", "\"api.example.test\"",
                     "\"placeholder\":false");
-            TestHttps.Response endpoint = connection.get("/actuator/autocert");
+            HttpsProbe.Response endpoint = connection.get("/actuator/autocert");
             assertThat(endpoint.status()).isEqualTo(200);
             assertThat(endpoint.body()).contains("\"name\":\"www.example.test\"", "\"domains\":[\"www.example.test\",\"example.test\"]",
                     "\"outcome\":\"SUCCEEDED\"");
-            TestHttps.Response one = connection.get("/actuator/autocert/api.example.test");
+            HttpsProbe.Response one = connection.get("/actuator/autocert/api.example.test");
             assertThat(one.status()).isEqualTo(200);
             assertThat(one.body()).contains("\"name\":\"api.example.test\"");
         }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.autocert.core.CertificateManager;
 import dev.autocert.core.CertifiedKey;
+import dev.autocert.testkit.HttpsProbe;
 import dev.autocert.testkit.PebbleServer;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -59,7 +60,7 @@ class SpringSecurityIntegrationTest {
     @Test
     void certificateIsObtainedThroughTheSecuredApplication() throws Exception {
         CertifiedKey key = TestAutocert.awaitReal(manager, "secure.example.test");
-        try (TestHttps.Connection connection = TestHttps.awaitServed(TestHttps.trusting(PEBBLE.issuingTrustStore()), port,
+        try (HttpsProbe.Connection connection = HttpsProbe.awaitServed(HttpsProbe.trusting(PEBBLE.issuingTrustStore()), port,
                 "secure.example.test", key.serial(), TestAutocert.ISSUANCE_TIMEOUT)) {
             assertThat(connection.get("/hello").status()).isEqualTo(401);
         }
@@ -68,11 +69,11 @@ class SpringSecurityIntegrationTest {
     @Test
     void plainHttpIsRedirectedButChallengesAreNot() throws Exception {
         // As a browser sends it: the port in Host, since it is not 80.
-        TestHttps.Response app = TestHttps.plain(PEBBLE.httpPort(), "GET", "/hello", "secure.example.test:" + PEBBLE.httpPort());
+        HttpsProbe.Response app = HttpsProbe.plain(PEBBLE.httpPort(), "GET", "/hello", "secure.example.test:" + PEBBLE.httpPort());
         assertThat(app.status()).as("Autocert redirects before Spring Security sees the request").isEqualTo(308);
         assertThat(app.header("Location")).isEqualTo("https://secure.example.test:" + port + "/hello");
 
-        TestHttps.Response challenge = TestHttps.plain(PEBBLE.httpPort(), "GET", "/.well-known/acme-challenge/notAToken",
+        HttpsProbe.Response challenge = HttpsProbe.plain(PEBBLE.httpPort(), "GET", "/.well-known/acme-challenge/notAToken",
                 "secure.example.test");
         assertThat(challenge.status()).isEqualTo(404);
         assertThat(challenge.header("Location")).isNull();

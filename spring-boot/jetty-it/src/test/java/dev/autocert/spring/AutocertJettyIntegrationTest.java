@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.autocert.core.CertificateManager;
 import dev.autocert.core.CertifiedKey;
+import dev.autocert.testkit.HttpsProbe;
 import dev.autocert.testkit.PebbleServer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -64,7 +65,7 @@ class AutocertJettyIntegrationTest {
 
     @BeforeEach
     void trustPebble() throws Exception {
-        pebbleTrust = TestHttps.trusting(PEBBLE.issuingTrustStore());
+        pebbleTrust = HttpsProbe.trusting(PEBBLE.issuingTrustStore());
     }
 
     @Test
@@ -77,17 +78,17 @@ class AutocertJettyIntegrationTest {
     void servesEachCertificateFromPebbleByHostName() throws Exception {
         CertifiedKey www = TestAutocert.awaitReal(manager, "www.example.test");
         CertifiedKey api = TestAutocert.awaitReal(manager, "api.example.test");
-        try (TestHttps.Connection connection = TestHttps.awaitServed(pebbleTrust, port, "www.example.test", www.serial(),
+        try (HttpsProbe.Connection connection = HttpsProbe.awaitServed(pebbleTrust, port, "www.example.test", www.serial(),
                 TestAutocert.ISSUANCE_TIMEOUT)) {
-            TestHttps.Response response = connection.get("/hello");
+            HttpsProbe.Response response = connection.get("/hello");
             assertThat(response.status()).isEqualTo(200);
             assertThat(response.body()).isEqualTo("hello over https");
         }
-        try (TestHttps.Connection connection = TestHttps.awaitServed(pebbleTrust, port, "example.test", www.serial(),
+        try (HttpsProbe.Connection connection = HttpsProbe.awaitServed(pebbleTrust, port, "example.test", www.serial(),
                 TestAutocert.ISSUANCE_TIMEOUT)) {
             assertThat(connection.get("/hello").status()).isEqualTo(200);
         }
-        try (TestHttps.Connection connection = TestHttps.awaitServed(pebbleTrust, port, "api.example.test", api.serial(),
+        try (HttpsProbe.Connection connection = HttpsProbe.awaitServed(pebbleTrust, port, "api.example.test", api.serial(),
                 TestAutocert.ISSUANCE_TIMEOUT)) {
             assertThat(connection.get("/hello").status()).isEqualTo(200);
         }
@@ -97,12 +98,12 @@ class AutocertJettyIntegrationTest {
     @Test
     void renewalSwapsTheCertificateWithoutRestart() throws Exception {
         CertifiedKey before = TestAutocert.awaitReal(manager, "www.example.test");
-        try (TestHttps.Connection old = TestHttps.awaitServed(pebbleTrust, port, "www.example.test", before.serial(),
+        try (HttpsProbe.Connection old = HttpsProbe.awaitServed(pebbleTrust, port, "www.example.test", before.serial(),
                 TestAutocert.ISSUANCE_TIMEOUT)) {
             CertifiedKey renewed = manager.renew("www.example.test").get(TestAutocert.ISSUANCE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             assertThat(renewed.serial()).isNotEqualTo(before.serial());
 
-            try (TestHttps.Connection fresh = TestHttps.awaitServed(pebbleTrust, port, "www.example.test", renewed.serial(),
+            try (HttpsProbe.Connection fresh = HttpsProbe.awaitServed(pebbleTrust, port, "www.example.test", renewed.serial(),
                     Duration.ofSeconds(5))) {
                 assertThat(fresh.get("/hello").status()).isEqualTo(200);
             }
@@ -114,11 +115,11 @@ class AutocertJettyIntegrationTest {
 
     @Test
     void answersChallengesOnTheHttpPortBeforeTheApplication() throws Exception {
-        TestHttps.Response unknown = TestHttps.plain(PEBBLE.httpPort(), "GET", "/.well-known/acme-challenge/unknownToken",
+        HttpsProbe.Response unknown = HttpsProbe.plain(PEBBLE.httpPort(), "GET", "/.well-known/acme-challenge/unknownToken",
                 "www.example.test");
         assertThat(unknown.status()).isEqualTo(404);
         assertThat(unknown.body()).isEmpty();
-        TestHttps.Response app = TestHttps.plain(PEBBLE.httpPort(), "GET", "/hello?x=1", "www.example.test");
+        HttpsProbe.Response app = HttpsProbe.plain(PEBBLE.httpPort(), "GET", "/hello?x=1", "www.example.test");
         assertThat(app.status()).as("the application is not served over plain HTTP").isEqualTo(308);
         assertThat(app.header("Location")).isEqualTo("https://www.example.test:" + port + "/hello?x=1");
     }

@@ -1,4 +1,6 @@
-package dev.autocert.spring;
+package dev.autocert.testkit;
+
+import static java.util.Objects.requireNonNull;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -24,41 +26,75 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * Real HTTP/1.1 clients for the tests, to 127.0.0.1 only: a plain one, and a TLS one that sends
- * a chosen SNI name and checks the served chain against a trust store (PKIX, no trust-all) and
- * the certificate's names against the host name (endpoint identification "HTTPS"), as a browser
- * does. Names like {@code www.example.test} need no DNS: the socket connects to 127.0.0.1.
+ * A TLS client for tests that asks what a server on 127.0.0.1 really serves: which certificate
+ * it presents for a name (SNI), whether that certificate chains to given roots and covers the
+ * name (PKIX and endpoint identification, as a browser checks; no trust-all), and what HTTP
+ * answers come back on the connection. Plain HTTP requests too, for challenge and redirect tests.
+ *
+ * <pre>{@code
+ * SSLContext pebbleRoots = HttpsProbe.trusting(PEBBLE.issuingTrustStore());
+ * try (HttpsProbe.Connection connection = HttpsProbe.awaitServed(pebbleRoots, httpsPort,
+ *         "www.example.test", expectedSerialHex, Duration.ofSeconds(60))) {
+ *     assertEquals(200, connection.get("/").status());
+ * }
+ * }</pre>
+ *
+ * <p>HTTP/1.1 only, one request at a time per connection; every socket has a 10-second timeout.
+ * Thread-safe (stateless); a {@link Connection} is for one thread.
  */
-final class TestHttps {
+public final class HttpsProbe {
 
     private static final int TIMEOUT_MILLIS = 10_000;
 
-    private TestHttps() {
+    private HttpsProbe() {
     }
 
-    /** One response: status, headers (lower-case names) and body. */
-    record Response(int status, Map<String, String> headers, String body) {
-        String header(String name) {
+    /**
+     * One HTTP response.
+     *
+     * @param status  the status code
+     * @param headers the headers, names in lower case
+     * @param body    the body, decoded as UTF-8 (chunked bodies are joined)
+     */
+    public record Response(int status, Map<String, String> headers, String body) {
+
+        public Response {
+            headers = Map.copyOf(headers);
+            requireNonNull(body, "body");
+        }
+
+        /** The value of header {@code name} (any case), or null. */
+        public String header(String name) {
             return headers.get(name.toLowerCase(Locale.ROOT));
         }
     }
 
-    /** An SSL context trusting exactly the roots in {@code trustStore}. */
-    static SSLContext trusting(KeyStore trustStore) throws GeneralSecurityException {
+    /** An SSL context trusting exactly the certificates in {@code roots}, such as {@code PebbleServer.issuingTrustStore()}. */
+    public static SSLContext trusting(KeyStore roots) throws GeneralSecurityException {
         TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX");
-        factory.init(trustStore);
+        factory.init(roots);
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, factory.getTrustManagers(), null);
         return context;
     }
 
-    /** Sends one request on a new plain connection to 127.0.0.1:{@code port}. */
-    static Response plain(int port, String method, String target, String host) throws IOException {
+    /** An SSL context trusting exactly {@code certificates}, such as a self-signed placeholder served on purpose. */
+    public static SSLContext trusting(List<X509Certificate> certificates) throws GeneralSecurityException, IOException {
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        for (int i = 0; i < certificates.size(); i++) {
+            store.setCertificateEntry("trusted-" + i, certificates.get(i));
+        }
+        return trusting(store);
+    }
+
+    /** Sends one request on a new plain connection to 127.0.0.1:{@code port} and reads the response. */
+    public static Response plain(int port, String method, String target, String host) throws IOException {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), TIMEOUT_MILLIS);
             socket.setSoTimeout(TIMEOUT_MILLIS);
             write(socket.getOutputStream(), method, target, host, true);
-            return read(new BufferedInputStream(socket.getInputStream()), "HEAD".equals(method));
+            return read(new BufferedInputStream(socket.getInputStream()), "HEAD".equals(method), true);
         }
     }
 
@@ -66,18 +102,28 @@ final class TestHttps {
      * Opens a TLS connection to 127.0.0.1:{@code port} with SNI {@code host}; the handshake fails
      * unless the served certificate chains to {@code context}'s trust and covers {@code host}.
      */
-    static Connection connect(SSLContext context, int port, String host) throws IOException {
+    public static Connection connect(SSLContext context, int port, String host) throws IOException {
+        return connect(context, port, host, host);
+    }
+
+    /**
+     * Opens a TLS connection to 127.0.0.1:{@code port} sending {@code sni} as the server name
+     * (none when null); the handshake fails unless the served certificate chains to
+     * {@code context}'s trust and covers {@code verifiedHost}.
+     */
+    public static Connection connect(SSLContext context, int port, String sni, String verifiedHost) throws IOException {
+        requireNonNull(verifiedHost, "verifiedHost");
         Socket plain = new Socket();
         try {
             plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), TIMEOUT_MILLIS);
             plain.setSoTimeout(TIMEOUT_MILLIS);
-            SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(plain, host, port, true);
+            SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(plain, verifiedHost, port, true);
             SSLParameters parameters = socket.getSSLParameters();
             parameters.setEndpointIdentificationAlgorithm("HTTPS");
-            parameters.setServerNames(List.of(new SNIHostName(host)));
+            parameters.setServerNames(sni == null ? List.of() : List.of(new SNIHostName(sni)));
             socket.setSSLParameters(parameters);
             socket.startHandshake();
-            return new Connection(socket, host);
+            return new Connection(socket, verifiedHost);
         } catch (IOException | RuntimeException e) {
             plain.close();
             throw e;
@@ -85,12 +131,13 @@ final class TestHttps {
     }
 
     /**
-     * Connects again and again until the server serves the certificate with {@code serial} for
-     * {@code host}, verified as in {@link #connect}, and returns that connection.
+     * Connects again and again until the server serves the certificate with serial
+     * {@code serialHex} (lower-case hex) for {@code host}, verified as by
+     * {@link #connect(SSLContext, int, String)}, and returns that connection.
      *
-     * @throws AssertionError when that does not happen within {@code timeout}, with the last failure
+     * @throws AssertionError when that does not happen within {@code timeout}, naming the last failure
      */
-    static Connection awaitServed(SSLContext context, int port, String host, String serial, Duration timeout)
+    public static Connection awaitServed(SSLContext context, int port, String host, String serialHex, Duration timeout)
             throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         String last = "nothing tried";
@@ -99,7 +146,7 @@ final class TestHttps {
             try {
                 connection = connect(context, port, host);
                 String served = connection.served().getSerialNumber().toString(16);
-                if (served.equals(serial)) {
+                if (served.equals(serialHex)) {
                     return connection;
                 }
                 last = "served serial " + served;
@@ -111,12 +158,12 @@ final class TestHttps {
             }
             Thread.sleep(100);
         }
-        throw new AssertionError("Within " + timeout + ", 127.0.0.1:" + port + " never served " + host + " serial " + serial
-                + " verified against Pebble's root; last: " + last);
+        throw new AssertionError("Within " + timeout + ", 127.0.0.1:" + port + " never served " + host + " serial "
+                + serialHex + " verified against the given roots; last: " + last);
     }
 
     /** A kept-alive HTTPS connection; requests go one after another. */
-    static final class Connection implements AutoCloseable {
+    public static final class Connection implements AutoCloseable {
         private final SSLSocket socket;
         private final String host;
         private final InputStream in;
@@ -128,14 +175,29 @@ final class TestHttps {
         }
 
         /** The certificate the server chose for this connection. */
-        X509Certificate served() throws IOException {
+        public X509Certificate served() throws IOException {
             return (X509Certificate) socket.getSession().getPeerCertificates()[0];
         }
 
-        /** Sends {@code GET path} with the connection's host name and reads the response. */
-        Response get(String path) throws IOException {
+        /** The TLS session's id, the same for as long as the connection lives. */
+        public byte[] sessionId() {
+            return socket.getSession().getId();
+        }
+
+        /** Sends {@code GET path} with the verified host name as {@code Host} and reads the response. */
+        public Response get(String path) throws IOException {
+            return get(path, host);
+        }
+
+        /** Sends {@code GET path} with {@code Host: host} and reads the response; the connection stays open. */
+        public Response get(String path, String host) throws IOException {
             write(socket.getOutputStream(), "GET", path, host, false);
-            return read(in, false);
+            return read(in, false, false);
+        }
+
+        /** Whether the connection is still open on this side. */
+        public boolean isOpen() {
+            return !socket.isClosed();
         }
 
         @Override
@@ -146,12 +208,12 @@ final class TestHttps {
 
     private static void write(OutputStream out, String method, String target, String host, boolean close) throws IOException {
         String request = method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\n"
-                + (close ? "Connection: close\r\n" : "") + "\r\n";
+                + (close ? "Connection: close\r\n" : "") + ("POST".equals(method) ? "Content-Length: 0\r\n" : "") + "\r\n";
         out.write(request.getBytes(StandardCharsets.ISO_8859_1));
         out.flush();
     }
 
-    private static Response read(InputStream in, boolean head) throws IOException {
+    private static Response read(InputStream in, boolean head, boolean closing) throws IOException {
         String statusLine = line(in);
         if (statusLine == null) {
             throw new IOException("The server closed the connection without a response");
@@ -172,14 +234,17 @@ final class TestHttps {
                 line(in);
             } else if (headers.containsKey("content-length")) {
                 body.write(in.readNBytes(Integer.parseInt(headers.get("content-length"))));
-            } else if ("close".equalsIgnoreCase(headers.get("connection"))) {
-                body.write(in.readAllBytes());
+            } else if (closing || "close".equalsIgnoreCase(headers.get("connection"))) {
+                body.write(in.readAllBytes()); // the body ends with the connection
             }
         }
         return new Response(status, headers, body.toString(StandardCharsets.UTF_8));
     }
 
-    private static int chunkSize(String line) {
+    private static int chunkSize(String line) throws IOException {
+        if (line == null) {
+            throw new IOException("The server closed the connection inside a chunked body");
+        }
         return Integer.parseInt(line.split(";")[0].trim(), 16);
     }
 
