@@ -35,6 +35,7 @@ jetty.sslContext.keyStorePath?=
 # tag::documentation[]
 ### Autocert: automatic HTTPS (ACME)
 ## Relative paths are resolved against $JETTY_BASE. Every setting is described in docs/settings.md.
+## A name that is not one of these, or an invalid value, stops Jetty at start with one ERROR line.
 
 ## The names to obtain certificates for (required). Commas separate the names of one
 ## certificate, whose first name is its name; semicolons separate certificates.

@@ -228,12 +228,9 @@ public final class AutocertJetty extends ContainerLifeCycle {
 
     private void addHttpConnectorIfMissing() {
         int port = settings.httpPort();
+        checkHttpPort(server, port);
         for (Connector connector : server.getConnectors()) {
             if (connector instanceof NetworkConnector network && network.getPort() == port) {
-                if (connector.getConnectionFactory(SslConnectionFactory.class) != null) {
-                    throw new IllegalStateException("autocert.http-port is " + port + ", where an HTTPS connector listens; "
-                            + "HTTP-01 challenges need plain HTTP there (the CA always asks on port 80 in production)");
-                }
                 return; // a plain connector the user made, or the one added at an earlier start
             }
         }
@@ -246,6 +243,21 @@ public final class AutocertJetty extends ContainerLifeCycle {
         addedHttpConnector = http;
         LOG.info("Added a plain HTTP connector on port {} for ACME HTTP-01 challenges; it redirects other requests to HTTPS",
                 port);
+    }
+
+    /**
+     * Refuses an {@code autocert.http-port} where one of the server's HTTPS connectors listens.
+     *
+     * @throws IllegalStateException naming the setting
+     */
+    static void checkHttpPort(Server server, int port) {
+        for (Connector connector : server.getConnectors()) {
+            if (connector instanceof NetworkConnector network && network.getPort() == port
+                    && connector.getConnectionFactory(SslConnectionFactory.class) != null) {
+                throw new IllegalStateException("autocert.http-port is " + port + ", where an HTTPS connector listens; "
+                        + "HTTP-01 challenges need plain HTTP there (the CA always asks on port 80 in production)");
+            }
+        }
     }
 
     /** Puts the challenge handler, and the redirect of the added connector, in front of every handler, once. */

@@ -1,11 +1,13 @@
 package dev.autocert.jetty;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.autocert.core.AutocertSettings;
 import dev.autocert.core.InvalidSettingException;
+import dev.autocert.core.KeyType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +18,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.resource.ResourceFactory;
+import org.eclipse.jetty.xml.XmlConfiguration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -69,11 +75,66 @@ class AutocertJettyModuleTest {
     }
 
     @Test
-    void theXmlPassesEverySetting() throws IOException {
-        String xml = Files.readString(JETTY_BASE_FILES.resolve("etc/jetty-autocert.xml"));
+    void refusesAnUnknownKeyNamingTheClosestSetting() {
+        InvalidSettingException e = assertThrows(InvalidSettingException.class,
+                () -> AutocertJettyModule.settings(jettyBase, Map.of("autocert.domain", "example.com", "autocert.agree-tos", "true")));
 
-        assertEquals(expected(), matches(xml, "<Property name=\"(autocert\\.[a-z-]+)\"/>"));
-        assertEquals(expected(), matches(xml, "<Item>(autocert\\.[a-z-]+)</Item>"));
+        assertEquals("autocert.domain: unknown setting; did you mean autocert.domains?", e.getMessage());
+    }
+
+    @Test
+    void refusesAnUnknownKeyEvenWhenBlank() {
+        InvalidSettingException e = assertThrows(InvalidSettingException.class,
+                () -> AutocertJettyModule.settings(jettyBase, Map.of("autocert.domains", "example.com", "autocert.emial", "")));
+
+        assertEquals("autocert.emial", e.setting());
+    }
+
+    @Test
+    void theXmlInstallsAutocertWithEveryAutocertPropertyJettyHas() throws Exception {
+        Server server = new Server();
+        XmlConfiguration xml = jettyAutocertXml(server, Map.of("jetty.base", jettyBase.toString(),
+                "autocert.domains", "example.com", "autocert.agree-tos", "true", "autocert.key-type", "ec-p384",
+                "jetty.ssl.port", "8443"));
+
+        assertSame(server, xml.configure());
+
+        AutocertSettings settings = server.getBean(AutocertJetty.class).settings();
+        assertEquals(KeyType.EC_P384, settings.keyType());
+        assertEquals(Optional.of(jettyBase.resolve("autocert")), settings.storage());
+    }
+
+    @Test
+    void theXmlRefusesAMisspeltKey() throws Exception {
+        Server server = new Server();
+        XmlConfiguration xml = jettyAutocertXml(server, Map.of("jetty.base", jettyBase.toString(),
+                "autocert.domain", "example.com", "autocert.agree-tos", "true"));
+
+        // Not run by start.jar: the caller gets the exception (start.jar logs it once and exits).
+        InvalidSettingException e = assertThrows(InvalidSettingException.class, xml::configure);
+
+        assertEquals("autocert.domain: unknown setting; did you mean autocert.domains?", e.getMessage());
+        assertEquals(null, server.getBean(AutocertJetty.class));
+    }
+
+    @Test
+    void theXmlRefusesTheHttpPortOfAnHttpsConnector() throws Exception {
+        Server server = TestServers.httpsServer();
+        ((ServerConnector) server.getConnectors()[0]).setPort(8443);
+        XmlConfiguration xml = jettyAutocertXml(server, Map.of("jetty.base", jettyBase.toString(),
+                "autocert.domains", "example.com", "autocert.agree-tos", "true", "autocert.http-port", "8443"));
+
+        IllegalStateException e = assertThrows(IllegalStateException.class, xml::configure);
+
+        assertTrue(e.getMessage().startsWith("autocert.http-port is 8443, where an HTTPS connector listens"), e.getMessage());
+    }
+
+    /** etc/jetty-autocert.xml as start.jar reads it: after etc/jetty.xml, with Jetty's properties. */
+    private static XmlConfiguration jettyAutocertXml(Server server, Map<String, String> properties) throws Exception {
+        XmlConfiguration xml = new XmlConfiguration(ResourceFactory.root().newResource(JETTY_BASE_FILES.resolve("etc/jetty-autocert.xml")));
+        xml.getIdMap().put("Server", server);
+        xml.getProperties().putAll(properties);
+        return xml;
     }
 
     @Test

@@ -58,17 +58,9 @@ class JettyHomeIT {
     @ParameterizedTest(name = "{0}")
     @MethodSource("jettyHomes")
     void obtainsACertificateAndServesTheStoredOneAfterARestartWithoutTheCa(Path jettyHome) throws Exception {
-        assertTrue(Files.isRegularFile(jettyHome.resolve("start.jar")), "jetty-home unpacked by the build: " + jettyHome);
-        Path base = Files.createDirectories(Path.of(property("autocert.it.workDirectory"))
-                .resolve(jettyHome.getFileName() + "-base-" + System.currentTimeMillis()));
+        Path base = newJettyBase(jettyHome);
         int httpsPort = TestServers.freePort();
 
-        // What the user does (docs/jetty.md): unzip, add the modules, write the settings.
-        unzip(Path.of(property("autocert.it.jettyBaseZip")), base);
-        Process addModules = java(jettyHome, base, base.resolve("add-modules.log"), "--add-modules=https,autocert");
-        assertTrue(addModules.waitFor(60, TimeUnit.SECONDS), "--add-modules finished");
-        assertEquals(0, addModules.exitValue(), Files.readString(base.resolve("add-modules.log")));
-        assertTrue(Files.readString(base.resolve("start.d/autocert.ini")).contains("# autocert.domains="), "the ini template");
         // Pebble's trust goes into the base, as a private CA's would (and outlives Pebble's stop).
         Files.copy(PEBBLE.trustPem(), base.resolve("etc/pebble-ca.pem"));
         append(base.resolve("start.d/autocert.ini"),
@@ -104,6 +96,75 @@ class JettyHomeIT {
         assertFalse(log.contains("obtained from"), log);
         assertFalse(log.contains("placeholder"), "the placeholder never served: " + log);
         stop(restarted);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jettyHomes")
+    void refusesAMisspeltSettingInOneLineAndExits(Path jettyHome) throws Exception {
+        Path base = newJettyBase(jettyHome);
+        append(base.resolve("start.d/autocert.ini"),
+                "autocert.domain=" + NAME, // a typo of autocert.domains
+                "autocert.agree-tos=true",
+                "autocert.http-port=" + TestServers.freePort());
+        append(base.resolve("start.d/ssl.ini"), "jetty.ssl.host=127.0.0.1", "jetty.ssl.port=" + TestServers.freePort());
+
+        assertRefusedInOneLine(jettyHome, base, "autocert.domain: unknown setting; did you mean autocert.domains?");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jettyHomes")
+    void reportsAnInvalidValueInOneLineAndExits(Path jettyHome) throws Exception {
+        Path base = newJettyBase(jettyHome);
+        append(base.resolve("start.d/autocert.ini"),
+                "autocert.domains=" + NAME,
+                "autocert.agree-tos=true",
+                "autocert.key-type=ec256",
+                "autocert.http-port=" + TestServers.freePort());
+        append(base.resolve("start.d/ssl.ini"), "jetty.ssl.host=127.0.0.1", "jetty.ssl.port=" + TestServers.freePort());
+
+        assertRefusedInOneLine(jettyHome, base,
+                "autocert.key-type: expected one of ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096 but was 'ec256'");
+    }
+
+    /**
+     * Starts Jetty, which must refuse to start: {@code message} printed once, in its one ERROR
+     * line, with no stack trace and no start.jar usage text, and exit status 1.
+     */
+    private void assertRefusedInOneLine(Path jettyHome, Path base, String message) throws Exception {
+        Path logFile = base.resolve("jetty.log");
+        Process jetty = java(jettyHome, base, logFile);
+        assertTrue(jetty.waitFor(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS), "Jetty exits:\n" + Files.readString(logFile));
+        String log = Files.readString(logFile);
+
+        assertEquals(1, lines(log, message).size(), "the message exactly once:\n" + log);
+        List<String> errors = lines(log, ":ERROR:");
+        assertEquals(1, errors.size(), log);
+        assertTrue(errors.get(0).contains("Jetty cannot start: " + message), log);
+        assertFalse(log.contains("\tat "), "no stack trace:\n" + log);
+        assertFalse(log.contains("Exception"), "no exception:\n" + log);
+        assertFalse(log.contains("Usage:"), "no usage text:\n" + log);
+        assertEquals(AutocertJettyModule.EXIT_INVALID_SETTING, jetty.exitValue(), log);
+    }
+
+    /** The lines of {@code log} that contain {@code text}. */
+    private static List<String> lines(String log, String text) {
+        return log.lines().filter(line -> line.contains(text)).toList();
+    }
+
+    /**
+     * A fresh {@code $JETTY_BASE} set up as docs/jetty.md tells a user: the archive unzipped,
+     * {@code --add-modules=https,autocert}; the settings are still to be written.
+     */
+    private Path newJettyBase(Path jettyHome) throws Exception {
+        assertTrue(Files.isRegularFile(jettyHome.resolve("start.jar")), "jetty-home unpacked by the build: " + jettyHome);
+        Path base = Files.createDirectories(Path.of(property("autocert.it.workDirectory"))
+                .resolve(jettyHome.getFileName() + "-base-" + System.nanoTime()));
+        unzip(Path.of(property("autocert.it.jettyBaseZip")), base);
+        Process addModules = java(jettyHome, base, base.resolve("add-modules.log"), "--add-modules=https,autocert");
+        assertTrue(addModules.waitFor(60, TimeUnit.SECONDS), "--add-modules finished");
+        assertEquals(0, addModules.exitValue(), Files.readString(base.resolve("add-modules.log")));
+        assertTrue(Files.readString(base.resolve("start.d/autocert.ini")).contains("# autocert.domains="), "the ini template");
+        return base;
     }
 
     /** Polls until the server answers a TLS handshake that Pebble's roots and the host name accept. */
