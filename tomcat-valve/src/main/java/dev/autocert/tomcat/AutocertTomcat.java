@@ -5,7 +5,9 @@ import static java.util.Objects.requireNonNull;
 import dev.autocert.core.AutocertSettings;
 import dev.autocert.core.CertificateManager;
 import dev.autocert.core.ChallengeType;
+import java.net.InetAddress;
 import java.util.Arrays;
+import java.util.List;
 import org.apache.catalina.LifecycleState;
 import org.apache.catalina.Pipeline;
 import org.apache.catalina.Server;
@@ -36,16 +38,22 @@ public final class AutocertTomcat {
     }
 
     /**
-     * Installs Autocert on {@code tomcat}: an {@link AutocertListener} on its server (which adds
-     * an {@link AcmeChallengeValve} to its engine), an HTTPS connector on port 443 unless the
-     * service has one ({@code SSLEnabled} true; add your own first to choose the port), and, for
-     * HTTP-01, a plain HTTP connector on {@code autocert.http-port} unless the service has one
-     * (its {@code redirectPort} is the first HTTPS connector's port). Storage defaults to {@code
-     * autocert/} under the server's base directory.
+     * Installs Autocert on {@code tomcat}: an {@link AutocertListener} on its server, an {@link
+     * AcmeChallengeValve} on its engine (unless it has one), an HTTPS connector on port 443 unless
+     * the service has one ({@code SSLEnabled} true; add your own first to choose the port), and,
+     * for HTTP-01, a plain HTTP connector on {@code autocert.http-port} unless the service has
+     * one. That connector listens on the first HTTPS connector's {@code address} (every interface
+     * when it has none), its {@code redirectPort} is that connector's port, and an {@link
+     * HttpsRedirectValve} sends every request on it that is not a challenge to HTTPS. Storage
+     * defaults to {@code autocert/} under the server's base directory. Valves you add to the
+     * engine after this call (a redirect of your own plain connector) come after the challenge
+     * valve, so challenges are answered before they see them.
      *
      * @return the engine, not yet started: it installs its certificates when Tomcat initialises,
      *         starts ordering once Tomcat has started, and stops when Tomcat is destroyed
      * @throws IllegalStateException when Tomcat was already initialised or started
+     * @throws IllegalArgumentException when {@code autocert.http-port} is the port of an HTTPS
+     *         connector, with HTTP-01 among the challenges
      */
     public static CertificateManager install(Tomcat tomcat, AutocertSettings settings) {
         requireNonNull(tomcat, "tomcat");
@@ -55,59 +63,88 @@ public final class AutocertTomcat {
             throw new IllegalStateException("Call AutocertTomcat.install before tomcat.start(); the server is already "
                     + server.getState());
         }
+        Service service = tomcat.getService();
+        boolean http01 = settings.challenges().contains(ChallengeType.HTTP_01);
+        if (http01) {
+            checkHttpPort(service, settings.httpPort());
+        }
         AutocertSettings effective = settings.storage().isPresent() ? settings
                 : settings.toBuilder().storage(server.getCatalinaBase().toPath().resolve("autocert")).build();
         CertificateManager manager = CertificateManager.builder(effective).build();
         server.addLifecycleListener(new AutocertListener(manager));
-        Service service = tomcat.getService();
+        Pipeline pipeline = tomcat.getEngine().getPipeline();
+        if (Arrays.stream(pipeline.getValves()).noneMatch(AcmeChallengeValve.class::isInstance)) {
+            // Added now rather than when Tomcat initialises, so that valves added after this call
+            // (a redirect to HTTPS, say) come after it and never see a challenge.
+            pipeline.addValve(new AcmeChallengeValve(manager.http01Tokens()));
+        }
         if (Arrays.stream(service.findConnectors()).noneMatch(SslHostConfigInstaller::isHttps)) {
             Connector https = new Connector();
             https.setPort(DEFAULT_HTTPS_PORT);
             https.setProperty("SSLEnabled", "true");
             service.addConnector(https);
         }
-        if (settings.challenges().contains(ChallengeType.HTTP_01)) {
+        if (http01) {
             Connector added = addHttpConnector(service, settings.httpPort());
             if (added != null) {
-                redirectToHttps(tomcat, manager, added);
+                redirectToHttps(tomcat, added);
             }
         }
         return manager;
     }
 
-    /** Adds a plain connector on {@code port} unless one listens there; returns the one it added. */
+    /**
+     * Refuses an HTTP port where an HTTPS connector listens, or will: the one {@link #install}
+     * adds on 443 when there is none. Checked before anything is installed.
+     */
+    private static void checkHttpPort(Service service, int httpPort) {
+        List<Integer> httpsPorts = Arrays.stream(service.findConnectors()).filter(SslHostConfigInstaller::isHttps)
+                .map(Connector::getPort).toList();
+        if (httpsPorts.isEmpty() ? httpPort == DEFAULT_HTTPS_PORT : httpsPorts.contains(httpPort)) {
+            throw new IllegalArgumentException("autocert.http-port is " + httpPort + ", where an HTTPS connector "
+                    + (httpsPorts.isEmpty() ? "would listen (Autocert adds one on 443 when there is none)" : "listens")
+                    + "; HTTP-01 challenges need plain HTTP there (the CA always asks on port 80 in production): "
+                    + "set autocert.http-port to your plain HTTP port, 80 or the port that port 80 is forwarded to");
+        }
+    }
+
+    /**
+     * Adds a plain connector on {@code port} unless one listens there; returns the one it added.
+     * It listens where the first HTTPS connector does, so that a server kept to one address
+     * (loopback behind a proxy, one of several interfaces) does not open port 80 on all of them.
+     */
     private static Connector addHttpConnector(Service service, int port) {
-        Integer httpsPort = null;
+        Connector https = null;
         for (Connector connector : service.findConnectors()) {
             if (SslHostConfigInstaller.isHttps(connector)) {
-                httpsPort = httpsPort == null ? connector.getPort() : httpsPort;
+                https = https == null ? connector : https;
             } else if (connector.getPort() == port) {
                 return null;
             }
         }
         Connector http = new Connector();
         http.setPort(port);
-        if (httpsPort != null) {
-            http.setRedirectPort(httpsPort);
+        if (https != null) {
+            http.setRedirectPort(https.getPort());
+            if (https.getProperty("address") instanceof InetAddress address) {
+                http.setProperty("address", address.getHostAddress());
+            }
         }
         service.addConnector(http);
         return http;
     }
 
     /**
-     * Sends everything but challenges on the connector Autocert added to HTTPS: the challenge
-     * valve first (unless the engine has one), then {@link HttpsRedirectValve}, aimed at the
-     * port the first HTTPS connector is bound to.
+     * Sends everything but challenges on the connector Autocert added to HTTPS, with an {@link
+     * HttpsRedirectValve} after the challenge valve, aimed at the port the first HTTPS connector
+     * is bound to.
      */
-    private static void redirectToHttps(Tomcat tomcat, CertificateManager manager, Connector plain) {
-        Pipeline pipeline = tomcat.getEngine().getPipeline();
-        if (Arrays.stream(pipeline.getValves()).noneMatch(AcmeChallengeValve.class::isInstance)) {
-            pipeline.addValve(new AcmeChallengeValve(manager.http01Tokens()));
-        }
+    private static void redirectToHttps(Tomcat tomcat, Connector plain) {
         Service service = tomcat.getService();
-        pipeline.addValve(new HttpsRedirectValve(plain, () -> Arrays.stream(service.findConnectors())
-                .filter(SslHostConfigInstaller::isHttps)
-                .mapToInt(c -> c.getLocalPort() > 0 ? c.getLocalPort() : c.getPort())
-                .findFirst().orElse(DEFAULT_HTTPS_PORT)));
+        tomcat.getEngine().getPipeline().addValve(new HttpsRedirectValve(plain,
+                () -> Arrays.stream(service.findConnectors())
+                        .filter(SslHostConfigInstaller::isHttps)
+                        .mapToInt(c -> c.getLocalPort() > 0 ? c.getLocalPort() : c.getPort())
+                        .findFirst().orElse(DEFAULT_HTTPS_PORT)));
     }
 }

@@ -12,13 +12,11 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Collectors;
 import org.apache.catalina.connector.Connector;
 import org.apache.coyote.ProtocolHandler;
 import org.apache.coyote.http11.AbstractHttp11Protocol;
@@ -33,7 +31,10 @@ import org.slf4j.LoggerFactory;
  * The connector's default host ({@code _default_} unless the connector names another) gets the
  * first certificate, which so serves all its names and clients without SNI; every name of the
  * other certificates gets a config of its own, which SNI picks by host name. New handshakes see
- * the new certificate; open connections keep theirs.
+ * the new certificate; open connections keep theirs. Each config keeps every TLS setting of the
+ * {@code <SSLHostConfig>} its user wrote for that host name, or else for the default host
+ * (protocols, cipher suites, groups, client-certificate verification and trust, CRLs, sessions:
+ * {@link SslHostConfigSettings}); only the certificate is Autocert's.
  *
  * <p>A set whose key store cannot be built (a key that does not match its chain) is refused
  * with a WARN and the certificates in use keep serving. Before a connector is initialised the
@@ -51,26 +52,35 @@ final class SslHostConfigInstaller implements CertificateListener {
     private final Map<String, String> installedSerials = new HashMap<>();
 
     /**
-     * One HTTPS connector, the {@code <SSLHostConfig>} its user wrote for the default host (if
-     * any), and the host names of every {@code <SSLHostConfig>} its user wrote.
+     * One HTTPS connector and the TLS settings of each {@code <SSLHostConfig>} its user wrote, by
+     * host name (in lower case); the one for the default host applies to every name without its own.
      */
-    private record Target(Connector connector, AbstractHttp11Protocol<?> protocol, SSLHostConfig template,
-            Set<String> configuredHostNames) {
+    private record Target(Connector connector, AbstractHttp11Protocol<?> protocol,
+            Map<String, SslHostConfigSettings> configured) {
+
+        /** The settings for {@code hostName}: its own {@code <SSLHostConfig>}'s, else the default host's. */
+        SslHostConfigSettings settings(String hostName) {
+            SslHostConfigSettings own = configured.get(hostName);
+            if (own != null) {
+                return own;
+            }
+            return configured.getOrDefault(protocol.getDefaultSSLHostConfigName().toLowerCase(Locale.ENGLISH),
+                    SslHostConfigSettings.NONE);
+        }
     }
 
     SslHostConfigInstaller(List<Connector> httpsConnectors) {
         List<Target> list = new ArrayList<>();
         for (Connector connector : httpsConnectors) {
             AbstractHttp11Protocol<?> protocol = (AbstractHttp11Protocol<?>) connector.getProtocolHandler();
-            SSLHostConfig template = null;
-            Set<String> configured = new HashSet<>();
+            Map<String, SslHostConfigSettings> configured = new HashMap<>();
             for (SSLHostConfig config : protocol.findSslHostConfigs()) {
-                configured.add(config.getHostName());
-                if (config.getHostName().equals(protocol.getDefaultSSLHostConfigName())) {
-                    template = config;
-                }
+                SslHostConfigSettings settings = SslHostConfigSettings.of(config);
+                configured.put(config.getHostName().toLowerCase(Locale.ENGLISH), settings);
+                LOG.debug("Certificates for host {} on port {} keep the TLS settings {} of its <SSLHostConfig>",
+                        config.getHostName(), port(connector), settings.names());
             }
-            list.add(new Target(connector, protocol, template, Set.copyOf(configured)));
+            list.add(new Target(connector, protocol, Map.copyOf(configured)));
         }
         this.targets = List.copyOf(list);
     }
@@ -108,9 +118,10 @@ final class SslHostConfigInstaller implements CertificateListener {
         }
         for (Target target : targets) {
             Map<String, CertifiedKey> hosts = hostNames(keys, target.protocol().getDefaultSSLHostConfigName(),
-                    target.configuredHostNames());
+                    target.configured().keySet());
             for (Map.Entry<String, CertifiedKey> host : hosts.entrySet()) {
-                SSLHostConfig config = sslHostConfig(host.getKey(), host.getValue(), store, password, target.template());
+                SSLHostConfig config = sslHostConfig(host.getKey(), host.getValue(), store, password,
+                        target.settings(host.getKey()));
                 try {
                     target.protocol().addSslHostConfig(config, true);
                 } catch (IllegalArgumentException e) {
@@ -168,22 +179,10 @@ final class SslHostConfigInstaller implements CertificateListener {
     }
 
     private static SSLHostConfig sslHostConfig(String hostName, CertifiedKey key, KeyStore store, char[] password,
-            SSLHostConfig template) {
+            SslHostConfigSettings settings) {
         SSLHostConfig config = new SSLHostConfig();
         config.setHostName(hostName);
-        if (template != null) {
-            // Keep what the user configured on the connector's <SSLHostConfig>, except its certificate.
-            if (!template.getProtocols().isEmpty()) {
-                config.setProtocols(template.getProtocols().stream().map(p -> "+" + p).collect(Collectors.joining()));
-            }
-            if (template.getCiphers() != null) {
-                config.setCiphers(template.getCiphers());
-            }
-            config.setHonorCipherOrder(template.getHonorCipherOrder());
-            config.setSessionCacheSize(template.getSessionCacheSize());
-            config.setSessionTimeout(template.getSessionTimeout());
-            config.setDisableSessionTickets(template.getDisableSessionTickets());
-        }
+        settings.applyTo(config); // what the user configured for this host, except the certificate
         SSLHostConfigCertificate certificate = new SSLHostConfigCertificate(config, type(key));
         certificate.setCertificateKeystore(store);
         certificate.setCertificateKeystorePassword(new String(password));

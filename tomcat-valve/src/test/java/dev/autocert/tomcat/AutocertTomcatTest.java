@@ -11,7 +11,13 @@ import dev.autocert.core.AutocertSettings;
 import dev.autocert.core.CertificateEvent;
 import dev.autocert.core.CertificateManager;
 import dev.autocert.core.CertifiedKey;
+import dev.autocert.core.Http01Tokens;
+import dev.autocert.core.TestTokens;
 import dev.autocert.testkit.PebbleServer;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
@@ -185,6 +191,96 @@ class AutocertTomcatTest {
             assertEquals(1, valves.stream().filter(AcmeChallengeValve.class::isInstance).count());
             assertTrue(declared.connected());
             assertNotNull(TestHttpClient.awaitVerified(server.httpsPort, "valve.example.test", PEBBLE.issuingTrustStore()));
+        }
+    }
+
+    @Test
+    void installRefusesAnHttpPortWhereAnHttpsConnectorListens(@TempDir Path dir) {
+        Tomcat tomcat = new Tomcat();
+        tomcat.setBaseDir(dir.toString());
+        Connector https = new Connector();
+        https.setPort(8443);
+        https.setProperty("SSLEnabled", "true");
+        tomcat.getService().addConnector(https);
+        AutocertSettings settings = AutocertSettings.builder().domains("example.test").ca("https://localhost:1/dir")
+                .httpPort(8443).build();
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AutocertTomcat.install(tomcat, settings));
+
+        assertTrue(e.getMessage().startsWith("autocert.http-port is 8443, where an HTTPS connector listens; "), e.getMessage());
+        assertTrue(e.getMessage().contains("set autocert.http-port to your plain HTTP port"), e.getMessage());
+        assertEquals(1, tomcat.getService().findConnectors().length, "nothing installed");
+        assertEquals(0, tomcat.getServer().findLifecycleListeners().length, "nothing installed");
+    }
+
+    @Test
+    void installRefusesHttpPort443WhenItWouldAddTheHttpsConnectorThere(@TempDir Path dir) {
+        Tomcat tomcat = new Tomcat();
+        tomcat.setBaseDir(dir.toString());
+        AutocertSettings settings = AutocertSettings.builder().domains("example.test").ca("https://localhost:1/dir")
+                .httpPort(443).build();
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AutocertTomcat.install(tomcat, settings));
+
+        assertTrue(e.getMessage().startsWith("autocert.http-port is 443, where an HTTPS connector would listen"), e.getMessage());
+    }
+
+    @Test
+    void theAddedHttpConnectorListensOnlyOnTheHttpsConnectorsAddress(@TempDir Path dir) throws Exception {
+        AutocertSettings settings = TestTomcat.settings(PEBBLE, dir.resolve("storage"), "address.example.test").build();
+        Tomcat tomcat = new Tomcat();
+        tomcat.setBaseDir(dir.resolve("tomcat").toString());
+        Connector https = new Connector();
+        https.setPort(TestTomcat.freePort());
+        https.setProperty("address", "127.0.0.1");
+        https.setProperty("SSLEnabled", "true");
+        tomcat.getService().addConnector(https);
+        tomcat.addContext("", null);
+
+        AutocertTomcat.install(tomcat, settings);
+        Connector http = tomcat.getService().findConnectors()[1];
+        assertEquals(settings.httpPort(), http.getPort());
+        assertEquals(InetAddress.getByName("127.0.0.1"), http.getProperty("address"));
+        tomcat.start();
+        try {
+            try (TestHttpClient.Connection connection = TestHttpClient.http(settings.httpPort())) {
+                assertEquals(308, connection.request("GET", "/", "address.example.test").status());
+            }
+            // Bound to all interfaces, it would accept on 127.0.0.2 as well (all of 127/8 is loopback).
+            try (Socket socket = new Socket()) {
+                assertThrows(ConnectException.class,
+                        () -> socket.connect(new InetSocketAddress("127.0.0.2", settings.httpPort()), 5000));
+            }
+        } finally {
+            tomcat.stop();
+            tomcat.destroy();
+        }
+    }
+
+    @Test
+    void theDocumentedRedirectForAConnectorOfYourOwnAnswersChallengesFirst(@TempDir Path dir) throws Exception {
+        AutocertSettings settings = TestTomcat.settings(PEBBLE, dir.resolve("storage"), "recipe.example.test").build();
+        try (TestTomcat server = TestTomcat.create(dir.resolve("tomcat"), PEBBLE.httpPort())) {
+            // docs/tomcat.md, "Plain HTTP": install first, then the redirect of your own plain connector.
+            CertificateManager manager = AutocertTomcat.install(server.tomcat, settings);
+            server.tomcat.getEngine().getPipeline().addValve(new HttpsRedirectValve(server.http, () -> server.httpsPort));
+            server.start();
+
+            List<Class<?>> valves = Arrays.stream(server.tomcat.getEngine().getPipeline().getValves()).<Class<?>>map(Object::getClass)
+                    .filter(c -> c == AcmeChallengeValve.class || c == HttpsRedirectValve.class).toList();
+            assertEquals(List.of(AcmeChallengeValve.class, HttpsRedirectValve.class), valves);
+            String token = "recipeToken0123456789abcdefghijklmnopqrstuv";
+            TestTokens.put(manager.http01Tokens(), token, token + ".thumbprint");
+            try (TestHttpClient.Connection connection = TestHttpClient.http(PEBBLE.httpPort())) {
+                TestHttpClient.Response challenge = connection.request("GET", Http01Tokens.PATH_PREFIX + token, "recipe.example.test");
+                assertEquals(200, challenge.status());
+                assertEquals(token + ".thumbprint", challenge.body());
+                TestHttpClient.Response page = connection.request("GET", "/page?x=1", "recipe.example.test");
+                assertEquals(308, page.status());
+                assertEquals("https://recipe.example.test:" + server.httpsPort + "/page?x=1", page.header("location"));
+            }
+            // And the CA, which asks on the same connector, validates.
+            assertNotNull(TestHttpClient.awaitVerified(server.httpsPort, "recipe.example.test", PEBBLE.issuingTrustStore()));
         }
     }
 

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -91,6 +92,17 @@ final class TestHttpClient {
      * without SNI; the served chain is verified against {@code trust} and {@code host} either way.
      */
     static Handshake handshake(int port, String host, KeyStore trust, boolean sni) throws IOException {
+        return handshake(port, host, trust, sni, null);
+    }
+
+    /**
+     * Makes a TLS handshake as {@link #handshake(int, String, KeyStore, boolean)} does, offering
+     * the client certificate of {@code clientKeys} when the server asks for one ({@code null}:
+     * none). Under TLS 1.3 a server refuses a client certificate only after the client's
+     * handshake completed: its alert fails the first request.
+     */
+    static Handshake handshake(int port, String host, KeyStore trust, boolean sni, KeyManager[] clientKeys)
+            throws IOException {
         AtomicReference<List<X509Certificate>> served = new AtomicReference<>(List.of());
         SSLContext context;
         try {
@@ -98,7 +110,7 @@ final class TestHttpClient {
             factory.init(trust);
             X509ExtendedTrustManager verifier = (X509ExtendedTrustManager) factory.getTrustManagers()[0];
             context = SSLContext.getInstance("TLS");
-            context.init(null, new TrustManager[] {new Recording(verifier, served)}, null);
+            context.init(clientKeys, new TrustManager[] {new Recording(verifier, served)}, null);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
@@ -172,6 +184,11 @@ final class TestHttpClient {
             this.in = socket.getInputStream();
             this.out = socket.getOutputStream();
             this.served = List.copyOf(served);
+        }
+
+        /** The TLS cipher suite negotiated; empty for plain HTTP. */
+        String cipherSuite() {
+            return socket instanceof SSLSocket tls ? tls.getSession().getCipherSuite() : "";
         }
 
         /** The chain the server sent; empty for plain HTTP. */
