@@ -47,7 +47,8 @@ jetty.sslContext.keyStorePath?=
 ## true accepts the CA's terms of service (Let's Encrypt, ZeroSSL and Google require it).
 # autocert.agree-tos=false
 
-## letsencrypt, letsencrypt-staging, zerossl, google, or the https:// URL of an ACME directory.
+## letsencrypt, letsencrypt-staging, zerossl, google, or the https:// URL of an ACME directory;
+## several, separated by commas, to fall back on in that order (letsencrypt,zerossl).
 # autocert.ca=letsencrypt
 
 ## A PEM file of roots trusted for the CA's HTTPS, in addition to the JDK's (private or test CA).
@@ -65,8 +66,11 @@ jetty.sslContext.keyStorePath?=
 ## The port where Jetty answers HTTP-01 challenges; CAs connect to port 80.
 # autocert.http-port=80
 
-## The ACME profile to ask for (for example shortlived); empty means the CA's default.
+## The ACME profile to ask for (for example shortlived); empty, or a CA that lacks it, means the CA's default.
 # autocert.profile=
+
+## Whether an order fails when the CA does not offer autocert.profile, instead of taking its default.
+# autocert.profile-required=false
 
 ## External account binding: the key id and base64url HMAC key from your CA account.
 # autocert.eab-kid=

@@ -21,9 +21,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The ACME account for the configured CA: its key created on first use and kept in storage
- * ({@code accounts/CA/account.key}), registered or found again with {@code newAccount}
- * (RFC 8555 section 7.3), its contact kept in step with {@code autocert.email}.
+ * The ACME account at each configured CA: its key created on first use and kept in storage
+ * ({@code accounts/CA/account.key}), registered once with {@code newAccount} (RFC 8555 section
+ * 7.3), and from then on used by the URL stored beside it ({@code account.properties}), without
+ * another {@code newAccount} round trip, which single-use external account binding credentials
+ * would not survive. Its contact is kept in step with {@code autocert.email}.
  */
 final class Accounts {
 
@@ -39,63 +41,125 @@ final class Accounts {
 
     /** A storage-safe directory name for the CA: host, port and path, as Certbot does. */
     static String caDirectoryName(URI ca) {
-        String path = ca.getPath() == null ? "" : ca.getPath();
-        String name = ca.getHost() + (ca.getPort() > 0 ? "_" + ca.getPort() : "") + path.replace('/', '_');
+        URI canonical = URI.create(AutocertSettings.canonicalCa(ca));
+        String path = canonical.getPath() == null ? "" : canonical.getPath();
+        String name = canonical.getHost() + (canonical.getPort() > 0 ? "_" + canonical.getPort() : "") + path.replace('/', '_');
         return name.replaceAll("[^A-Za-z0-9._-]", "_").replaceAll("_+$", "").toLowerCase(Locale.ROOT);
     }
 
+    private static String directory(URI ca) {
+        return "accounts/" + caDirectoryName(ca);
+    }
+
     /**
-     * Logs in to the account, creating it (and its key) when there is none yet. The CA's
-     * {@code newAccount} returns the existing account for a known key, so this also recovers
-     * when the CA's records and ours disagree.
+     * Checks, without the network, that the stored account key of {@code ca} can be read.
+     *
+     * @return what is wrong and how to fix it, or empty when the key is fine or not made yet
+     * @throws IOException when storage cannot be read
      */
-    Login login(Session session) throws AutocertException {
-        String dir = "accounts/" + caDirectoryName(settings.ca());
+    Optional<String> checkKey(URI ca) throws IOException {
+        String keyName = directory(ca) + "/account.key";
+        Optional<byte[]> stored = storage.load(keyName);
+        if (stored.isEmpty()) {
+            return Optional.empty();
+        }
         try {
-            checkTerms(session);
-            KeyPair keyPair = loadOrCreateKey(dir);
-            AccountBuilder builder = new AccountBuilder().useKeyPair(keyPair);
-            settings.email().ifPresent(builder::addEmail);
-            if (settings.agreeTos()) {
-                builder.agreeToTermsOfService();
-            }
-            if (settings.eabKid().isPresent()) {
-                builder.withKeyIdentifier(settings.eabKid().get(), settings.eabHmacKey().orElseThrow());
-            }
-            Login login = builder.createLogin(session);
-            Account account = login.getAccount();
-            updateContact(account);
-            storeInfo(dir, account);
-            return login;
-        } catch (AcmeException e) {
-            throw AcmeFailures.translate("Account registration with " + settings.ca() + " failed", e);
-        } catch (IOException e) {
-            throw new AutocertException("Cannot read or write the account in " + storage, e);
+            Pem.decodeKeyPair(stored.get());
+            return Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            return Optional.of(damagedKey(keyName));
         }
     }
 
+    private String damagedKey(String keyName) {
+        return "The ACME account key " + keyName + " in " + storage + " is damaged; restore it from a backup, "
+                + "or move it away (with account.properties beside it) to register a new account at the next order";
+    }
+
+    /**
+     * Logs in to the account at the CA of {@code session}: by its stored URL when it has one,
+     * otherwise registering it (and creating its key) first.
+     */
+    Login login(Session session) throws AutocertException {
+        URI ca = session.getServerUri();
+        String dir = directory(ca);
+        try {
+            KeyPair keyPair = loadOrCreateKey(dir);
+            Properties info = loadInfo(dir);
+            String location = info.getProperty("location");
+            Login login;
+            if (location != null && !location.isBlank()) {
+                login = session.login(URI.create(location).toURL(), keyPair);
+                if (settings.email().isPresent() && !wantedContact().equals(info.getProperty("contact", ""))) {
+                    updateContact(login.getAccount());
+                    storeInfo(dir, ca, login.getAccount());
+                }
+                LOG.debug("Using account {} at {}", location, ca);
+                return login;
+            }
+            login = register(session, keyPair);
+            updateContact(login.getAccount());
+            storeInfo(dir, ca, login.getAccount());
+            LOG.info("Registered ACME account {} at {}", login.getAccount().getLocation(), ca);
+            return login;
+        } catch (AcmeException e) {
+            throw AcmeFailures.translate("Account at " + ca + " failed", ca, e);
+        } catch (IOException e) {
+            throw new AutocertException("Cannot read or write the account in " + storage + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Forgets the stored URL of the account at {@code ca}, after the CA said it does not know it
+     * (a test CA that restarted, an account deactivated elsewhere): the next login registers the
+     * same key again.
+     */
+    void forgetLocation(URI ca) throws IOException {
+        String dir = directory(ca);
+        Properties info = loadInfo(dir);
+        if (info.remove("location") != null) {
+            writeInfo(dir, info);
+            LOG.info("The CA {} does not know the stored account; registering it again", ca);
+        }
+    }
+
+    private Login register(Session session, KeyPair keyPair) throws AcmeException, AutocertException {
+        checkTerms(session);
+        AccountBuilder builder = new AccountBuilder().useKeyPair(keyPair);
+        settings.email().ifPresent(builder::addEmail);
+        if (settings.agreeTos()) {
+            builder.agreeToTermsOfService();
+        }
+        // With several CAs, the binding goes only to those that ask for one.
+        if (settings.eabKid().isPresent() && (settings.cas().size() == 1 || session.getMetadata().isExternalAccountRequired())) {
+            builder.withKeyIdentifier(settings.eabKid().get(), settings.eabHmacKey().orElseThrow());
+        }
+        return builder.createLogin(session);
+    }
+
     private void checkTerms(Session session) throws AcmeException, AutocertException {
+        URI ca = session.getServerUri();
         Optional<URI> terms = session.getMetadata().getTermsOfService();
         if (terms.isPresent() && !settings.agreeTos()) {
             throw AutocertException.noRetry(AutocertSettings.PREFIX + AutocertSettings.AGREE_TOS + ": the CA "
-                    + settings.ca() + " requires accepting its terms of service at " + terms.get()
+                    + ca + " requires accepting its terms of service at " + terms.get()
                     + "; read them and set " + AutocertSettings.PREFIX + AutocertSettings.AGREE_TOS + "=true");
         }
         if (session.getMetadata().isExternalAccountRequired() && settings.eabKid().isEmpty()) {
             throw AutocertException.noRetry(AutocertSettings.PREFIX + AutocertSettings.EAB_KID + ": the CA "
-                    + settings.ca() + " requires external account binding; set " + AutocertSettings.PREFIX
+                    + ca + " requires external account binding; set " + AutocertSettings.PREFIX
                     + AutocertSettings.EAB_KID + " and " + AutocertSettings.PREFIX + AutocertSettings.EAB_HMAC_KEY);
         }
     }
 
-    private KeyPair loadOrCreateKey(String dir) throws IOException {
+    private KeyPair loadOrCreateKey(String dir) throws IOException, AutocertException {
         String keyName = dir + "/account.key";
         Optional<byte[]> stored = storage.load(keyName);
         if (stored.isPresent()) {
             try {
                 return Pem.decodeKeyPair(stored.get());
-            } catch (IOException e) {
-                throw new IOException("The account key " + keyName + " is unreadable; move it away to create a new account");
+            } catch (IOException | RuntimeException e) {
+                throw AutocertException.noRetry(damagedKey(keyName));
             }
         }
         // Two processes starting together may both get here; the lock makes one create the key
@@ -107,7 +171,7 @@ final class Accounts {
             }
             KeyPair keyPair = KeyType.EC_P256.generate();
             storage.store(keyName, Pem.encodeKeyPair(keyPair));
-            LOG.info("Created a new ACME account key for {}", settings.ca());
+            LOG.debug("Created a new ACME account key in {}", dir);
             return keyPair;
         }
     }
@@ -129,6 +193,10 @@ final class Accounts {
         throw new IOException("Lock " + lockName + " stayed held for 30 s");
     }
 
+    private String wantedContact() {
+        return settings.email().map(e -> "mailto:" + e).orElse("");
+    }
+
     private void updateContact(Account account) throws AcmeException {
         List<URI> wanted = settings.email().map(e -> List.of(URI.create("mailto:" + e))).orElse(List.of());
         if (!wanted.isEmpty() && !account.getContacts().equals(wanted)) {
@@ -140,22 +208,28 @@ final class Accounts {
         }
     }
 
-    private void storeInfo(String dir, Account account) throws IOException {
+    private Properties loadInfo(String dir) throws IOException {
+        Properties info = new Properties();
+        Optional<byte[]> stored = storage.load(dir + "/account.properties");
+        if (stored.isPresent()) {
+            info.load(new ByteArrayInputStream(stored.get()));
+        }
+        return info;
+    }
+
+    private void storeInfo(String dir, URI ca, Account account) throws IOException {
         Properties info = new Properties();
         info.setProperty("location", account.getLocation().toString());
-        info.setProperty("ca", settings.ca().toString());
+        info.setProperty("ca", ca.toString());
         info.setProperty("contact", account.getContacts().stream().map(URI::toString).reduce((a, b) -> a + "," + b).orElse(""));
-        String key = dir + "/account.properties";
-        Properties old = new Properties();
-        Optional<byte[]> stored = storage.load(key);
-        if (stored.isPresent()) {
-            old.load(new ByteArrayInputStream(stored.get()));
+        if (!loadInfo(dir).equals(info)) {
+            writeInfo(dir, info);
         }
-        if (!old.equals(info)) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            info.store(out, "Autocert ACME account");
-            storage.store(key, out.toByteArray());
-            LOG.debug("Account {} at {}", account.getLocation(), settings.ca());
-        }
+    }
+
+    private void writeInfo(String dir, Properties info) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        info.store(out, "Autocert ACME account");
+        storage.store(dir + "/account.properties", out.toByteArray());
     }
 }

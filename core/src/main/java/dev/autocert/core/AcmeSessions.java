@@ -23,22 +23,21 @@ import org.shredzone.acme4j.connector.NetworkSettings;
 import org.shredzone.acme4j.provider.GenericAcmeProvider;
 
 /**
- * Opens acme4j sessions to the configured CA, trusting the JDK's anchors plus those in
+ * Opens acme4j sessions to the configured CAs, trusting the JDK's anchors plus those in
  * {@code autocert.ca-trust}.
  */
 final class AcmeSessions {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
-    private final URI directory;
     private final SSLContext sslContext;
 
     AcmeSessions(AutocertSettings settings) {
-        this.directory = settings.ca();
         this.sslContext = settings.caTrust().map(AcmeSessions::trusting).orElse(null);
     }
 
-    Session open() {
+    /** A session with the CA whose directory is {@code directory}. */
+    Session open(URI directory) {
         Session session = new Session(directory, new TrustingProvider(sslContext));
         session.networkSettings().setTimeout(TIMEOUT);
         return session;

@@ -50,6 +50,7 @@ public final class AutocertSettings {
     static final String CHALLENGES = "challenges";
     static final String HTTP_PORT = "http-port";
     static final String PROFILE = "profile";
+    static final String PROFILE_REQUIRED = "profile-required";
     static final String EAB_KID = "eab-kid";
     static final String EAB_HMAC_KEY = "eab-hmac-key";
     static final String PREFERRED_CHAIN = "preferred-chain";
@@ -57,7 +58,7 @@ public final class AutocertSettings {
 
     /** Every setting name, without the prefix, in the order the docs list them. */
     public static final List<String> NAMES = List.of(DOMAINS, EMAIL, AGREE_TOS, CA, CA_TRUST, STORAGE, KEY_TYPE,
-            CHALLENGES, HTTP_PORT, PROFILE, EAB_KID, EAB_HMAC_KEY, PREFERRED_CHAIN, STARTUP_WAIT);
+            CHALLENGES, HTTP_PORT, PROFILE, PROFILE_REQUIRED, EAB_KID, EAB_HMAC_KEY, PREFERRED_CHAIN, STARTUP_WAIT);
 
     private static final Pattern EMAIL_PATTERN = Pattern.compile("[^@\\s,;:<>]+@[^@\\s,;:<>]+\\.[^@\\s,;:<>]+");
     private static final Pattern PROFILE_PATTERN = Pattern.compile("[A-Za-z0-9._-]{1,64}");
@@ -65,7 +66,7 @@ public final class AutocertSettings {
     private final List<ManagedCertificate> certificates;
     private final String email;
     private final boolean agreeTos;
-    private final URI ca;
+    private final List<URI> cas;
     private final String caTrust;
     private final Path caTrustPath;
     private final Path storage;
@@ -73,16 +74,17 @@ public final class AutocertSettings {
     private final List<ChallengeType> challenges;
     private final int httpPort;
     private final String profile;
+    private final boolean profileRequired;
     private final String eabKid;
     private final String eabHmacKey;
     private final String preferredChain;
     private final Duration startupWait;
 
-    private AutocertSettings(Builder b, List<ManagedCertificate> certificates, URI ca, Path caTrustPath) {
+    private AutocertSettings(Builder b, List<ManagedCertificate> certificates, List<URI> cas, Path caTrustPath) {
         this.certificates = List.copyOf(certificates);
         this.email = b.email;
         this.agreeTos = b.agreeTos;
-        this.ca = ca;
+        this.cas = List.copyOf(cas);
         this.caTrust = b.caTrust;
         this.caTrustPath = caTrustPath;
         this.storage = b.storage;
@@ -90,6 +92,7 @@ public final class AutocertSettings {
         this.challenges = List.copyOf(b.challenges);
         this.httpPort = b.httpPort;
         this.profile = b.profile;
+        this.profileRequired = b.profileRequired;
         this.eabKid = b.eabKid;
         this.eabHmacKey = b.eabHmacKey;
         this.preferredChain = b.preferredChain;
@@ -118,13 +121,14 @@ public final class AutocertSettings {
         certificates.forEach(c -> b.certificate(c.domains().toArray(String[]::new)));
         b.email = email;
         b.agreeTos = agreeTos;
-        b.caValue = ca.toString();
+        b.caValue = String.join(",", cas.stream().map(URI::toString).toList());
         b.caTrust = caTrust;
         b.storage = storage;
         b.keyType = keyType;
         b.challenges = new ArrayList<>(challenges);
         b.httpPort = httpPort;
         b.profile = profile;
+        b.profileRequired = profileRequired;
         b.eabKid = eabKid;
         b.eabHmacKey = eabHmacKey;
         b.preferredChain = preferredChain;
@@ -147,9 +151,17 @@ public final class AutocertSettings {
         return agreeTos;
     }
 
-    /** The CA's ACME directory URL ({@code autocert.ca}, names resolved). */
+    /** The first CA's ACME directory URL ({@code autocert.ca}, names resolved): the one every order tries first. */
     public URI ca() {
-        return ca;
+        return cas.get(0);
+    }
+
+    /**
+     * Every CA's ACME directory URL, in the order {@code autocert.ca} lists them: an order goes to
+     * the first, and to the next only when the one before is down or keeps failing; never empty.
+     */
+    public List<URI> cas() {
+        return cas;
     }
 
     /** A PEM file of extra trust anchors for the CA's HTTPS ({@code autocert.ca-trust}). */
@@ -185,6 +197,15 @@ public final class AutocertSettings {
         return Optional.ofNullable(profile);
     }
 
+    /**
+     * Whether a CA that does not offer {@link #profile()} fails the order ({@code
+     * autocert.profile-required}, like Certbot's {@code --required-profile}); by default such a
+     * CA issues its default profile and a WARN says so ({@code --preferred-profile}).
+     */
+    public boolean profileRequired() {
+        return profileRequired;
+    }
+
     /** The external account binding key id ({@code autocert.eab-kid}). */
     public Optional<String> eabKid() {
         return Optional.ofNullable(eabKid);
@@ -208,12 +229,31 @@ public final class AutocertSettings {
         return startupWait;
     }
 
+    /**
+     * Whether two directory URLs name the same CA, however spelled: host case, an explicit
+     * default port and a trailing slash make no difference.
+     */
+    static boolean sameCa(URI a, URI b) {
+        return canonicalCa(a).equals(canonicalCa(b));
+    }
+
+    /** The spelling of a directory URL that {@link #sameCa} compares: lower-case host, no default port, no trailing slash. */
+    static String canonicalCa(URI ca) {
+        String path = ca.getRawPath() == null ? "" : ca.getRawPath();
+        while (path.endsWith("/")) {
+            path = path.substring(0, path.length() - 1);
+        }
+        int port = ca.getPort() == 443 ? -1 : ca.getPort();
+        return "https://" + String.valueOf(ca.getHost()).toLowerCase(Locale.ROOT) + (port > 0 ? ":" + port : "") + path
+                + (ca.getRawQuery() != null ? "?" + ca.getRawQuery() : "");
+    }
+
     /** Settings as an operator would write them; the EAB HMAC key is never shown. */
     @Override
     public String toString() {
         return "AutocertSettings{certificates=" + certificates + ", email=" + email + ", agreeTos=" + agreeTos
-                + ", ca=" + ca + ", caTrust=" + caTrustPath + ", storage=" + storage + ", keyType=" + keyType
-                + ", challenges=" + challenges + ", httpPort=" + httpPort + ", profile=" + profile
+                + ", ca=" + cas + ", caTrust=" + caTrustPath + ", storage=" + storage + ", keyType=" + keyType
+                + ", challenges=" + challenges + ", httpPort=" + httpPort + ", profile=" + profile + (profileRequired ? " (required)" : "")
                 + ", eabKid=" + eabKid + ", eabHmacKey=" + (eabHmacKey == null ? null : "(hidden)")
                 + ", preferredChain=" + preferredChain + ", startupWait=" + startupWait + "}";
     }
@@ -234,6 +274,7 @@ public final class AutocertSettings {
         private List<ChallengeType> challenges = new ArrayList<>(List.of(ChallengeType.HTTP_01));
         private int httpPort = 80;
         private String profile;
+        private boolean profileRequired;
         private String eabKid;
         private String eabHmacKey;
         private String preferredChain;
@@ -265,6 +306,7 @@ public final class AutocertSettings {
                 case CHALLENGES -> challenges = parseChallenges(key, v);
                 case HTTP_PORT -> httpPort = parsePort(key, v);
                 case PROFILE -> profile = blankToNull(v);
+                case PROFILE_REQUIRED -> profileRequired = parseBoolean(key, v);
                 case EAB_KID -> eabKid = blankToNull(v);
                 case EAB_HMAC_KEY -> eabHmacKey = blankToNull(v);
                 case PREFERRED_CHAIN -> preferredChain = blankToNull(v);
@@ -323,7 +365,11 @@ public final class AutocertSettings {
             return this;
         }
 
-        /** Sets the CA: a known name ({@code letsencrypt}, {@code letsencrypt-staging}, {@code zerossl}, {@code google}) or a directory URL. */
+        /**
+         * Sets the CA: a known name ({@code letsencrypt}, {@code letsencrypt-staging}, {@code
+         * zerossl}, {@code google}) or a directory URL; or several, separated by commas, to fall
+         * back on in that order ({@code letsencrypt,zerossl}).
+         */
         public Builder ca(String ca) {
             this.caValue = requireNonNull(ca, "ca");
             return this;
@@ -359,9 +405,15 @@ public final class AutocertSettings {
             return this;
         }
 
-        /** Sets the ACME profile to ask for. */
+        /** Sets the ACME profile to ask for; a CA that does not offer it issues its default one. */
         public Builder profile(String profile) {
             this.profile = profile;
+            return this;
+        }
+
+        /** Sets whether a CA that does not offer {@link #profile(String)} fails the order instead. */
+        public Builder profileRequired(boolean required) {
+            this.profileRequired = required;
             return this;
         }
 
@@ -404,15 +456,19 @@ public final class AutocertSettings {
             if (email != null && !EMAIL_PATTERN.matcher(email).matches()) {
                 throw new InvalidSettingException(PREFIX + EMAIL, "expected an address like admin@example.com but was '" + email + "'");
             }
-            URI directory = resolveCa();
-            Optional<KnownCa> known = KnownCa.byDirectory(directory);
-            if (known.isPresent() && !agreeTos) {
+            List<URI> directories = resolveCas();
+            List<KnownCa> known = directories.stream().map(KnownCa::byDirectory).flatMap(Optional::stream).toList();
+            if (!known.isEmpty() && !agreeTos) {
                 // Every CA we know by name publishes terms that new accounts must accept.
-                throw new InvalidSettingException(PREFIX + AGREE_TOS, known.get().id
+                throw new InvalidSettingException(PREFIX + AGREE_TOS, known.get(0).id
                         + " requires accepting its terms of service; read them and set " + PREFIX + AGREE_TOS + "=true");
             }
             checkEab(known);
             Path trust = caTrust == null ? null : checkTrust(caTrust);
+            if (profileRequired && profile == null) {
+                throw new InvalidSettingException(PREFIX + PROFILE_REQUIRED, "is true but " + PREFIX + PROFILE
+                        + " names no profile; set " + PREFIX + PROFILE + ", for example " + PREFIX + PROFILE + "=shortlived");
+            }
             if (profile != null && !PROFILE_PATTERN.matcher(profile).matches()) {
                 throw new InvalidSettingException(PREFIX + PROFILE,
                         "expected a profile name of letters, digits, '.', '_' or '-' but was '" + profile + "'");
@@ -423,7 +479,7 @@ public final class AutocertSettings {
             if (startupWait.isNegative()) {
                 throw new InvalidSettingException(PREFIX + STARTUP_WAIT, "must not be negative but was " + startupWait);
             }
-            return new AutocertSettings(this, certificates, directory, trust);
+            return new AutocertSettings(this, certificates, directories, trust);
         }
 
         private List<ManagedCertificate> checkDomains() {
@@ -452,7 +508,25 @@ public final class AutocertSettings {
             return result;
         }
 
-        private URI resolveCa() {
+        private List<URI> resolveCas() {
+            List<URI> result = new ArrayList<>();
+            for (String part : caValue.split(",")) {
+                if (part.isBlank()) {
+                    continue;
+                }
+                URI directory = resolveCa(part.trim());
+                if (result.stream().anyMatch(d -> sameCa(d, directory))) {
+                    throw new InvalidSettingException(PREFIX + CA, "lists the CA " + directory + " twice in '" + caValue + "'");
+                }
+                result.add(directory);
+            }
+            if (result.isEmpty()) {
+                result.add(KnownCa.LETSENCRYPT.directory);
+            }
+            return result;
+        }
+
+        private URI resolveCa(String caValue) {
             Optional<KnownCa> known = KnownCa.byId(caValue);
             if (known.isPresent()) {
                 return known.get().directory;
@@ -475,7 +549,7 @@ public final class AutocertSettings {
             }
         }
 
-        private void checkEab(Optional<KnownCa> known) {
+        private void checkEab(List<KnownCa> known) {
             if ((eabKid == null) != (eabHmacKey == null)) {
                 String missing = eabKid == null ? EAB_KID : EAB_HMAC_KEY;
                 throw new InvalidSettingException(PREFIX + missing, "required with " + PREFIX
@@ -494,8 +568,9 @@ public final class AutocertSettings {
                             + eabHmacKey.length() + "-character value given is not base64url");
                 }
             }
-            if (known.isPresent() && known.get().eabRequired && eabKid == null) {
-                throw new InvalidSettingException(PREFIX + EAB_KID, known.get().id + " requires external account binding; "
+            Optional<KnownCa> needsEab = known.stream().filter(ca -> ca.eabRequired).findFirst();
+            if (needsEab.isPresent() && eabKid == null) {
+                throw new InvalidSettingException(PREFIX + EAB_KID, needsEab.get().id + " requires external account binding; "
                         + "set " + PREFIX + EAB_KID + " and " + PREFIX + EAB_HMAC_KEY + " from your account's ACME credentials");
             }
         }
@@ -601,6 +676,7 @@ public final class AutocertSettings {
         }
 
         private static int editDistance(String a, String b) {
+            int[] beforePrevious = new int[b.length() + 1];
             int[] previous = new int[b.length() + 1];
             int[] current = new int[b.length() + 1];
             for (int j = 0; j <= b.length(); j++) {
@@ -611,8 +687,12 @@ public final class AutocertSettings {
                 for (int j = 1; j <= b.length(); j++) {
                     int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
                     current[j] = Math.min(Math.min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+                    if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
+                        current[j] = Math.min(current[j], beforePrevious[j - 2] + 1); // two letters swapped
+                    }
                 }
-                int[] swap = previous;
+                int[] swap = beforePrevious;
+                beforePrevious = previous;
                 previous = current;
                 current = swap;
             }

@@ -2,13 +2,16 @@ package dev.autocert.core;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.autocert.core.AcmeFailures.CaUnreachableException;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,28 +20,42 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.shredzone.acme4j.Login;
 import org.shredzone.acme4j.RenewalInfo;
 import org.shredzone.acme4j.connector.Resource;
 import org.shredzone.acme4j.exception.AcmeException;
+import org.shredzone.acme4j.exception.AcmeServerException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The engine: keeps every configured certificate issued, stored and current, and tells its
- * listeners. Thread-safe.
+ * listeners. Thread-safe: every method may be called from any thread.
  *
- * <p>{@link #start()} loads storage and publishes what it finds before touching the network: a
- * stored, valid certificate serves at once; a name without one gets a self-signed placeholder.
- * Then one daemon thread, {@code autocert-renewal}, orders what is missing and renews what is
- * due ({@link RenewalPolicy}), retrying failures on the {@link RetrySchedule}. Before ordering it
- * takes the certificate's storage lock and re-reads storage, so processes sharing storage order
- * each certificate once. A failed order never touches the working certificate.
+ * <p>{@link #load()} (which {@link #start()} calls first) reads storage and publishes what it
+ * finds before touching the network: a stored, valid certificate serves at once; a name without
+ * one gets a self-signed placeholder. A stored certificate that no longer fits the settings (a
+ * name added or removed, another key type or CA) keeps serving every name it still covers until
+ * its replacement is issued; only the names it does not cover get a placeholder meanwhile.
+ *
+ * <p>Then one daemon thread, {@code autocert-renewal}, orders what is missing and renews what is
+ * due ({@link RenewalPolicy}), retrying failures on the {@link RetrySchedule}, and every few
+ * seconds installs a version another process stored. Before ordering it takes the
+ * certificate's storage lock and re-reads storage, so processes sharing storage order each
+ * certificate once. A failed order, or a storage read that fails, never touches the working
+ * certificate. With several CAs in {@code autocert.ca}, an order goes to the next when one is
+ * unreachable or keeps failing, and a later renewal tries the first again.
+ *
+ * <p>Listeners hear of events on their own thread, {@code autocert-events}; the engine waits a
+ * few seconds for them to return, so a listener that blocks delays it but cannot deadlock it.
+ * The engine can be stopped and started again.
  *
  * <pre>{@code
  * CertificateManager manager = CertificateManager.builder(settings)
@@ -55,32 +72,53 @@ public final class CertificateManager implements AutoCloseable {
     private static final Duration LOCK_LEASE = Duration.ofMinutes(2);
     /** How soon to look again when another process holds a certificate's lock. */
     private static final Duration LOCK_BUSY_RETRY = Duration.ofSeconds(2);
-    /** How often to re-check ARI when the CA gives no Retry-After; Let's Encrypt asks for at least twice a day. */
-    private static final Duration ARI_DEFAULT_INTERVAL = Duration.ofHours(6);
-    /** The longest the scheduler sleeps before re-deciding, so clock jumps and long suspends are caught. */
-    private static final Duration MAX_SLEEP = Duration.ofHours(12);
+    /** The least time between two ARI requests for one certificate: Let's Encrypt asks for at most about two a day. */
+    static final Duration ARI_MIN_INTERVAL = Duration.ofHours(12);
+    /** How soon to ask ARI again after the request failed. */
+    private static final Duration ARI_FAILURE_RETRY = Duration.ofHours(1);
+    /** How soon to read storage again after a read failed: a passing fault, so sooner than the order ladder. */
+    private static final Duration READ_RETRY = Duration.ofSeconds(30);
+    /** How often the scheduler thread looks at what is due; the clock it compares with may jump. */
+    private static final Duration TICK = Duration.ofSeconds(1);
+    /** How often storage is checked for versions other processes stored. */
+    static final Duration STORAGE_CHECK_INTERVAL = Duration.ofSeconds(5);
+    /** How long the engine waits for its listeners to take an event before it goes on. */
+    private static final Duration LISTENER_WAIT = Duration.ofSeconds(10);
+    /** Consecutive failures with one CA, not outages, after which the next CA in {@code autocert.ca} is tried. */
+    private static final int FALLBACK_AFTER = 2;
+    /** How often reading storage at start is tried before a placeholder serves. */
+    private static final int LOAD_ATTEMPTS = 3;
 
     private final AutocertSettings settings;
     private final Storage storage;
     private final Http01Tokens tokens;
     private final RetrySchedule retrySchedule;
     private final Clock clock;
+    private final Duration storageCheckInterval;
     private final List<CertificateListener> listeners = new CopyOnWriteArrayList<>();
     private final Map<String, State> states = new LinkedHashMap<>();
     private final Lineages lineages;
+    private final AriRecords ariRecords;
     private final Accounts accounts;
     private final AcmeSessions sessions;
     private final OrderFlow orderFlow;
     private final Random random = new Random();
-    private final ScheduledExecutorService scheduler;
+    private final ThreadPoolExecutor events;
 
     private enum Phase { NEW, STARTED, STOPPED }
 
+    /** Guards the lifecycle: {@link #load()}, {@link #start()}, {@link #stop()}. */
+    private final Object lifecycle = new Object();
     private volatile Phase phase = Phase.NEW;
-    /** Whether {@link #load()} ran; guarded by {@code this}. */
+    /** Whether {@link #load()} ran; guarded by {@link #lifecycle}. */
     private boolean loaded;
-    /** The logged-in account; touched on the scheduler thread only. Dropped after any failure. */
-    private Login login;
+    /** The scheduler of the current run; guarded by {@link #lifecycle}, null unless started. */
+    private ScheduledThreadPoolExecutor scheduler;
+    private volatile Thread eventThread;
+
+    // Scheduler thread only.
+    private final Map<String, Login> logins = new HashMap<>();
+    private Instant nextStorageCheck = Instant.MIN;
 
     private CertificateManager(Builder builder) {
         this.settings = builder.settings;
@@ -89,26 +127,26 @@ public final class CertificateManager implements AutoCloseable {
         this.tokens = new Http01Tokens();
         this.retrySchedule = builder.retrySchedule;
         this.clock = builder.clock;
+        this.storageCheckInterval = builder.storageCheckInterval;
         this.listeners.addAll(builder.listeners);
         Map<ChallengeType, ChallengeSolver> solvers = new EnumMap<>(ChallengeType.class);
         solvers.put(ChallengeType.HTTP_01, new Http01Solver(tokens));
         builder.solvers.forEach(s -> solvers.put(s.type(), s));
         this.lineages = new Lineages(storage);
+        this.ariRecords = new AriRecords(storage);
         this.accounts = new Accounts(settings, storage);
         this.sessions = new AcmeSessions(settings);
         this.orderFlow = new OrderFlow(settings, solvers);
         for (ManagedCertificate certificate : settings.certificates()) {
             states.put(certificate.name(), new State(certificate));
         }
-        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread thread = new Thread(r, "autocert-renewal");
+        this.events = new ThreadPoolExecutor(1, 1, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread thread = new Thread(r, "autocert-events");
             thread.setDaemon(true);
+            eventThread = thread;
             return thread;
         });
-        // At stop, renewals scheduled for later are dropped, not waited for.
-        executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-        executor.setRemoveOnCancelPolicy(true);
-        this.scheduler = executor;
+        this.events.allowCoreThreadTimeOut(true);
     }
 
     /** A builder for an engine with {@code settings}. */
@@ -144,12 +182,21 @@ public final class CertificateManager implements AutoCloseable {
         listeners.add(requireNonNull(listener, "listener"));
     }
 
-    /** Every certificate served now, real or placeholder, in the configured order; empty before start. */
+    /**
+     * Every certificate served now, real or placeholder, in the configured order; empty before
+     * {@link #load()}. A certificate that covers only some of its configured names is followed
+     * by a placeholder for the others, named {@code NAME~waiting}.
+     */
     public List<CertifiedKey> certificates() {
         List<CertifiedKey> result = new ArrayList<>();
         for (State state : states.values()) {
-            if (state.current != null) {
-                result.add(state.current);
+            CertifiedKey current = state.current;
+            CertifiedKey gap = state.gap;
+            if (current != null) {
+                result.add(current);
+            }
+            if (gap != null) {
+                result.add(gap);
             }
         }
         return List.copyOf(result);
@@ -162,57 +209,175 @@ public final class CertificateManager implements AutoCloseable {
     }
 
     /**
+     * What the engine knows of each managed certificate now, in the configured order: what is
+     * served, which names are still waiting for a CA-issued certificate and why, when it renews,
+     * and the last failure. Empty before {@link #load()}.
+     */
+    public List<CertificateStatus> status() {
+        List<CertificateStatus> result = new ArrayList<>();
+        for (State state : states.values()) {
+            CertifiedKey current = state.current;
+            if (current == null) {
+                continue;
+            }
+            List<String> waiting = current.placeholder() ? state.certificate.domains()
+                    : state.certificate.domains().stream().filter(d -> !current.names().contains(d)).toList();
+            RenewalPolicy.Decision decision = current.placeholder() ? null
+                    : RenewalPolicy.decide(current.notBefore(), current.notAfter(), Optional.ofNullable(state.ari).map(AriRecords.Record::choice));
+            AutocertException error = state.lastError;
+            result.add(new CertificateStatus(state.certificate.name(), state.certificate.domains(), current, waiting,
+                    Optional.ofNullable(state.pending), Optional.ofNullable(decision).map(RenewalPolicy.Decision::due),
+                    Optional.ofNullable(decision).map(d -> d.reason().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')),
+                    state.failures, Optional.ofNullable(error).map(Throwable::getMessage),
+                    phase == Phase.STARTED ? Optional.ofNullable(state.nextLook) : Optional.empty()));
+        }
+        return List.copyOf(result);
+    }
+
+    /**
      * Publishes what start-up serves, on this thread and without touching the network: each
-     * stored, valid certificate, or a placeholder for a name without one. {@link #start()} does
-     * this first unless it was done; an adapter whose server needs its certificates before it
-     * binds, but answers challenges only once it runs, calls this early and {@code start()} later,
-     * so that no order begins before the server can answer. Idempotent.
+     * stored, valid certificate (repairing {@code live/} when a crash left it behind), or a
+     * placeholder for a name without one. {@link #start()} does this first unless it was done;
+     * an adapter whose server needs its certificates before it binds, but answers challenges only
+     * once it runs, calls this early and {@code start()} later, so that no order begins before
+     * the server can answer. Idempotent; a second caller returns once the first has published.
      *
-     * @throws IllegalStateException after {@link #stop()}
+     * @throws InvalidSettingException naming {@code autocert.storage} when the store cannot be
+     *     prepared or written (the path and the system's error in the message)
      */
     public void load() {
-        synchronized (this) {
-            if (phase == Phase.STOPPED) {
-                throw new IllegalStateException("The CertificateManager is stopped");
-            }
+        synchronized (lifecycle) {
             if (loaded) {
                 return;
             }
+            try {
+                storage.open();
+            } catch (IOException e) {
+                throw new InvalidSettingException(AutocertSettings.PREFIX + AutocertSettings.STORAGE, e.getMessage());
+            }
+            checkAccountKeys();
+            Map<String, Lineages.Stored> orphans = null;
+            for (State state : states.values()) {
+                Lineages.Loaded found = readAtStart(state);
+                if (found instanceof Lineages.Absent) {
+                    if (orphans == null) {
+                        orphans = orphanLineages();
+                    }
+                    found = bestOrphan(state, orphans);
+                } else if (found instanceof Lineages.Found f) {
+                    try {
+                        lineages.repairLive(state.certificate.storageName(), f.stored());
+                    } catch (IOException e) {
+                        LOG.warn("Cannot repair live/{} in {}: {}", state.certificate.storageName(), storage, e.getMessage());
+                    }
+                }
+                if (found != null) {
+                    apply(state, found);
+                }
+                if (state.current == null) {
+                    state.current = Placeholders.create(state.certificate.name(), state.certificate.domains(), clock.instant());
+                    publish(CertificateEvent.Type.PLACEHOLDER, state, null, null);
+                }
+            }
             loaded = true;
         }
-        Instant now = clock.instant();
-        for (State state : states.values()) {
-            Optional<Lineages.Stored> stored = lineages.load(state.certificate);
-            if (stored.isPresent() && stored.get().fits(state.certificate, settings.ca(), settings.keyType(), now)) {
-                state.current = stored.get().key();
-                state.ari = stored.get().meta().ari();
-                publish(CertificateEvent.Type.LOADED, state, null, null);
-                state.firstReal.complete(state.current);
-            } else {
-                state.current = Placeholders.create(state.certificate);
-                publish(CertificateEvent.Type.PLACEHOLDER, state, null, null);
+    }
+
+    private Lineages.Loaded readAtStart(State state) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return lineages.load(state.certificate.storageName(), state.certificate.name());
+            } catch (IOException e) {
+                if (attempt == LOAD_ATTEMPTS) {
+                    state.readError = e;
+                    LOG.warn("Cannot read certificate {} from {}: {}; serving a placeholder and reading again in {}",
+                            state.certificate.name(), storage, e.toString(), READ_RETRY);
+                    return null;
+                }
+                sleepQuietly(Duration.ofMillis(100L * attempt));
+            }
+        }
+    }
+
+    private void checkAccountKeys() {
+        for (URI ca : settings.cas()) {
+            try {
+                accounts.checkKey(ca).ifPresent(problem -> LOG.error("{}", problem));
+            } catch (IOException e) {
+                LOG.warn("Cannot read the ACME account for {} from {}: {}", ca, storage, e.toString());
             }
         }
     }
 
     /**
+     * Stored lineages that no configured certificate is named for, by name: what a settings
+     * change (the first name changed) left behind, which may still serve some names.
+     */
+    private Map<String, Lineages.Stored> orphanLineages() {
+        Map<String, Lineages.Stored> result = new LinkedHashMap<>();
+        try {
+            for (String name : lineages.names()) {
+                if (states.values().stream().anyMatch(s -> s.certificate.storageName().equals(name))) {
+                    continue;
+                }
+                if (lineages.load(name, name) instanceof Lineages.Found f) {
+                    result.put(name, f.stored());
+                }
+            }
+        } catch (IOException e) {
+            LOG.debug("Cannot list stored lineages in {}: {}", storage, e.toString());
+        }
+        return result;
+    }
+
+    private Lineages.Loaded bestOrphan(State state, Map<String, Lineages.Stored> orphans) {
+        Instant now = clock.instant();
+        Lineages.Stored best = null;
+        for (Lineages.Stored stored : orphans.values()) {
+            int covered = stored.servable(state.certificate, now).size();
+            if (covered > 0 && (best == null || covered > best.servable(state.certificate, now).size())) {
+                best = stored;
+            }
+        }
+        if (best == null) {
+            return new Lineages.Absent();
+        }
+        CertifiedKey key = CertifiedKey.of(state.certificate.name(), best.key().privateKey(), best.key().chain())
+                .withVersion(best.key().version());
+        return new Lineages.Found(new Lineages.Stored(key, best.meta()));
+    }
+
+    /**
      * Starts the engine: publishes stored certificates and placeholders, on this thread, unless
      * {@link #load()} did, then orders and renews in the background. With {@code
-     * autocert.startup-wait} set, returns only once every certificate is real.
+     * autocert.startup-wait} set, returns only once every certificate is real. An engine that
+     * was stopped can be started again.
      *
      * @throws AutocertException when {@code startup-wait} passed without every certificate issued
-     * @throws IllegalStateException when started twice or after {@link #stop()}
+     * @throws IllegalStateException when already started
      */
     public void start() throws AutocertException {
-        synchronized (this) {
-            if (phase != Phase.NEW) {
-                throw new IllegalStateException("A CertificateManager starts once; this one is " + phase);
+        synchronized (lifecycle) {
+            if (phase == Phase.STARTED) {
+                throw new IllegalStateException("This CertificateManager is already started");
             }
+            load();
+            ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
+                Thread thread = new Thread(r, "autocert-renewal");
+                thread.setDaemon(true);
+                return thread;
+            });
+            // At stop, work scheduled for later is dropped, not waited for.
+            executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+            executor.setRemoveOnCancelPolicy(true);
+            scheduler = executor;
             phase = Phase.STARTED;
-        }
-        load();
-        for (State state : states.values()) {
-            scheduler.execute(() -> maintain(state, false));
+            Instant now = clock.instant();
+            for (State state : states.values()) {
+                state.nextLook = state.readError != null ? now.plus(READ_RETRY) : now;
+            }
+            nextStorageCheck = now.plus(storageCheckInterval);
+            executor.scheduleWithFixedDelay(this::tick, 0, TICK.toMillis(), TimeUnit.MILLISECONDS);
         }
         if (!settings.startupWait().isZero()) {
             awaitCertificates(settings.startupWait());
@@ -233,7 +398,7 @@ public final class CertificateManager implements AutoCloseable {
         }
     }
 
-    /** Whether {@link #start()} has been called (and {@link #stop()} not yet). */
+    /** Whether {@link #start()} has been called (and {@link #stop()} not since). */
     public boolean isStarted() {
         return phase == Phase.STARTED;
     }
@@ -249,40 +414,50 @@ public final class CertificateManager implements AutoCloseable {
             return CompletableFuture.failedFuture(new IllegalArgumentException("No managed certificate named " + name
                     + "; managed: " + states.keySet()));
         }
-        if (phase != Phase.STARTED) {
-            return CompletableFuture.failedFuture(new IllegalStateException("The CertificateManager is " + phase));
-        }
         CompletableFuture<CertifiedKey> result = new CompletableFuture<>();
-        scheduler.execute(() -> {
-            Optional<AutocertException> failure = maintain(state, true);
-            if (failure.isPresent()) {
-                result.completeExceptionally(failure.get());
-            } else {
-                result.complete(state.current);
+        synchronized (lifecycle) {
+            if (phase != Phase.STARTED) {
+                return CompletableFuture.failedFuture(new IllegalStateException("The CertificateManager is " + phase));
             }
-        });
+            try {
+                scheduler.execute(() -> {
+                    Optional<AutocertException> failure = maintain(state, true);
+                    if (failure.isPresent()) {
+                        result.completeExceptionally(failure.get());
+                    } else {
+                        result.complete(state.current);
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                result.completeExceptionally(new IllegalStateException("The CertificateManager is stopping"));
+            }
+        }
         return result;
     }
 
     /**
      * Stops the engine: no new orders start, and one under way is abandoned at its next step.
-     * Storage is never left half-written (every write is atomic). Idempotent.
+     * Storage is never left half-written (every write is atomic). Idempotent; {@link #start()}
+     * starts it again.
      */
     public void stop() {
-        synchronized (this) {
-            if (phase == Phase.STOPPED) {
-                return;
-            }
+        ScheduledThreadPoolExecutor running;
+        synchronized (lifecycle) {
+            running = scheduler;
+            scheduler = null;
             phase = Phase.STOPPED;
         }
-        scheduler.shutdown();
+        if (running == null) {
+            return;
+        }
+        running.shutdown();
         try {
-            if (!scheduler.awaitTermination(2, TimeUnit.SECONDS)) {
-                scheduler.shutdownNow(); // interrupts an order's polling; a storage write is atomic
-                scheduler.awaitTermination(5, TimeUnit.SECONDS);
+            if (!running.awaitTermination(2, TimeUnit.SECONDS)) {
+                running.shutdownNow(); // interrupts an order's polling; a storage write is atomic
+                running.awaitTermination(5, TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {
-            scheduler.shutdownNow();
+            running.shutdownNow();
             Thread.currentThread().interrupt();
         }
         LOG.debug("Certificate manager stopped");
@@ -294,9 +469,63 @@ public final class CertificateManager implements AutoCloseable {
         stop();
     }
 
+    /** One look at everything, on the scheduler thread: storage changes, placeholders, what is due. */
+    private void tick() {
+        try {
+            Instant now = clock.instant();
+            if (!now.isBefore(nextStorageCheck)) {
+                nextStorageCheck = now.plus(storageCheckInterval);
+                checkStorage();
+            }
+            for (State state : states.values()) {
+                if (phase != Phase.STARTED || Thread.currentThread().isInterrupted()) {
+                    return;
+                }
+                refreshPlaceholders(state, now);
+                Instant next = state.nextLook;
+                if (next != null && !now.isBefore(next)) {
+                    maintain(state, false);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.error("The certificate scheduler failed; it goes on at the next tick", e);
+        }
+    }
+
+    /** Installs versions that another process (another node, the operator's command) stored. */
+    private void checkStorage() {
+        for (State state : states.values()) {
+            try {
+                Optional<Integer> version = lineages.currentVersion(state.certificate.storageName());
+                if (version.isPresent() && !version.get().equals(state.knownVersion)) {
+                    LOG.debug("Version {} of {} appeared in storage", version.get(), state.certificate.name());
+                    if (refresh(state)) {
+                        state.nextLook = clock.instant();
+                    }
+                }
+            } catch (IOException e) {
+                LOG.debug("Cannot check storage for {}: {}", state.certificate.name(), e.toString());
+            }
+        }
+    }
+
+    /** Makes a placeholder anew before it expires, for a name whose certificate is long in coming. */
+    private void refreshPlaceholders(State state, Instant now) {
+        CertifiedKey current = state.current;
+        if (current != null && current.placeholder() && !now.isBefore(current.notAfter().minus(Placeholders.RENEW_BEFORE))) {
+            state.current = Placeholders.create(state.certificate.name(), state.certificate.domains(), now);
+            publish(CertificateEvent.Type.PLACEHOLDER, state, null, null);
+        }
+        CertifiedKey gap = state.gap;
+        if (gap != null && !now.isBefore(gap.notAfter().minus(Placeholders.RENEW_BEFORE))) {
+            state.gap = Placeholders.create(gap.name(), gap.names(), now);
+            publish(CertificateEvent.Type.PLACEHOLDER, state, null, null);
+        }
+    }
+
     /**
      * One look at one certificate, on the scheduler thread: adopt a newer stored version, decide
-     * whether it is due, order if it is (or if forced), and schedule the next look.
+     * whether it is due, order if it is (or if forced), and set when to look next.
      *
      * @return the failure, if this look failed
      */
@@ -305,28 +534,33 @@ public final class CertificateManager implements AutoCloseable {
             return Optional.of(new AutocertException("The CertificateManager is stopped"));
         }
         String name = state.certificate.name();
+        state.nextLook = null;
         try {
             Optional<Storage.Lock> lock = storage.tryLock("certificate-" + state.certificate.storageName(), LOCK_LEASE);
             if (lock.isEmpty()) {
                 LOG.debug("Another process holds the lock of {}; looking again in {}", name, LOCK_BUSY_RETRY);
-                schedule(state, clock.instant().plus(LOCK_BUSY_RETRY).plusMillis(random.nextInt(1000)));
+                state.nextLook = clock.instant().plus(LOCK_BUSY_RETRY).plusMillis(random.nextInt(1000));
                 return force ? Optional.of(new AutocertException("Another process is ordering " + name + " now")) : Optional.empty();
             }
             try (Storage.Lock held = lock.get()) {
-                adoptStored(state);
-                CertifiedKey current = state.current;
-                if (!current.placeholder() && !force) {
-                    RenewalPolicy.Decision decision = decide(state, current);
+                try {
+                    refresh(state);
+                } catch (IOException e) {
+                    return Optional.of(readFailed(state, e));
+                }
+                if (!force && !needsOrder(state)) {
+                    RenewalPolicy.Decision decision = decide(state);
                     if (!decision.isDue(clock.instant())) {
-                        schedule(state, earliest(decision.due(), state.ari ? state.ariNextCheck : null));
+                        state.nextLook = nextLook(state, decision);
                         return Optional.empty();
                     }
                     LOG.debug("{} is due for renewal ({}, due {})", name, decision.reason(), decision.due());
                 }
-                order(state, current);
+                orderWithFallback(state);
             }
             state.failures = 0;
-            schedule(state, decide(state, state.current).due());
+            state.lastError = null;
+            state.nextLook = nextLook(state, decide(state));
             return Optional.empty();
         } catch (AutocertException e) {
             return Optional.of(failed(state, e));
@@ -341,78 +575,253 @@ public final class CertificateManager implements AutoCloseable {
         }
     }
 
-    /** Serves a newer stored version if another process (or an operator) stored one. */
-    private void adoptStored(State state) {
-        Optional<Lineages.Stored> stored = lineages.load(state.certificate);
-        CertifiedKey current = state.current;
-        if (stored.isPresent() && stored.get().fits(state.certificate, settings.ca(), settings.keyType(), clock.instant())
-                && (current.placeholder() || stored.get().key().version() != current.version()
-                        && stored.get().key().notAfter().isAfter(current.notAfter()))) {
-            state.current = stored.get().key();
-            state.ari = stored.get().meta().ari();
-            state.ariChoice = null;
-            publish(CertificateEvent.Type.LOADED, state, null, null);
-            state.firstReal.complete(state.current); // after listeners installed it: start-up may wait on this
+    private Instant nextLook(State state, RenewalPolicy.Decision decision) {
+        Instant next = decision.due();
+        AriRecords.Record ari = state.ari;
+        if (ari != null && ari.nextCheck().isBefore(next)) {
+            next = ari.nextCheck();
         }
+        if (state.ariRetryAt != null && state.ariRetryAt.isBefore(next)) {
+            next = state.ariRetryAt;
+        }
+        return next;
     }
 
-    private void order(State state, CertifiedKey current) throws AutocertException, IOException, InterruptedException {
+    private static boolean needsOrder(State state) {
+        return state.current.placeholder() || state.pending != null || state.gap != null;
+    }
+
+    /**
+     * Reads the certificate's lineage and serves what it holds if that is better than what
+     * serves now; reports damage once per version.
+     *
+     * @return whether the served certificate changed
+     * @throws IOException when storage cannot be read: not damage, and no reason to order
+     */
+    private boolean refresh(State state) throws IOException {
+        Lineages.Loaded found = lineages.load(state.certificate.storageName(), state.certificate.name());
+        state.readError = null;
+        return apply(state, found);
+    }
+
+    private boolean apply(State state, Lineages.Loaded found) {
         ManagedCertificate certificate = state.certificate;
-        Login login = login();
-        CertifiedKey issued = orderFlow.order(login, certificate,
-                current.placeholder() ? Optional.empty() : Optional.of(current));
-        boolean ari;
-        try {
-            ari = login.getSession().resourceUrlOptional(Resource.RENEWAL_INFO).isPresent();
-        } catch (AcmeException e) {
-            ari = false; // the directory was read moments ago; if it cannot be now, assume no ARI
+        Instant now = clock.instant();
+        if (found instanceof Lineages.Found f) {
+            Lineages.Stored stored = f.stored();
+            boolean own = stored.meta().domains().get(0).equals(certificate.name())
+                    || lineageOf(stored).equals(certificate.storageName());
+            if (own) {
+                state.knownVersion = stored.meta().version();
+                state.damagedVersion = -1;
+            }
+            Optional<String> mismatch = stored.mismatch(certificate, settings.cas(), settings.keyType(), now);
+            CertifiedKey current = state.current;
+            if (current != null && !current.placeholder() && current.serial().equals(stored.key().serial())) {
+                state.pending = mismatch.orElse(null);
+                state.meta = stored.meta();
+                return false;
+            }
+            if (mismatch.isEmpty()) {
+                if (current == null || current.placeholder() || state.pending != null
+                        || stored.key().notAfter().isAfter(current.notAfter())) {
+                    adopt(state, stored, Optional.empty());
+                    return true;
+                }
+            } else if ((current == null || current.placeholder()) && !stored.servable(certificate, now).isEmpty()) {
+                adopt(state, stored, mismatch);
+                return true;
+            } else if (current == null || current.placeholder()) {
+                state.pending = mismatch.get();
+            }
+        } else if (found instanceof Lineages.Damaged d) {
+            if (state.damagedVersion != d.version()) {
+                state.damagedVersion = d.version();
+                LOG.warn("Stored certificate {} in {} is damaged ({}); ordering it anew. Its files are left for a person to look at",
+                        certificate.name(), storage, d.reason());
+            }
+            if (state.current == null || state.current.placeholder()) {
+                state.pending = "the stored certificate is damaged: " + d.reason();
+            }
         }
-        CertifiedKey stored = lineages.store(certificate, issued, settings.ca(), settings.keyType(), ari);
-        boolean renewal = !current.placeholder();
-        state.current = stored;
-        state.ari = ari;
-        state.ariChoice = null;
-        publish(renewal ? CertificateEvent.Type.RENEWED : CertificateEvent.Type.OBTAINED, state, null, null);
-        state.firstReal.complete(stored); // after listeners installed it: start-up may wait on this
+        return false;
     }
 
-    private Login login() throws AutocertException {
+    private static String lineageOf(Lineages.Stored stored) {
+        return ManagedCertificate.of(stored.meta().domains()).storageName();
+    }
+
+    /** Serves {@code stored}; when it does not cover every configured name, a placeholder serves the rest. */
+    private void adopt(State state, Lineages.Stored stored, Optional<String> mismatch) {
+        ManagedCertificate certificate = state.certificate;
+        CertifiedKey key = stored.key();
+        List<String> waiting = certificate.domains().stream().filter(d -> !key.names().contains(d)).toList();
+        state.current = key;
+        state.meta = stored.meta();
+        state.pending = mismatch.orElse(null);
+        state.gap = waiting.isEmpty() ? null : Placeholders.create(certificate.name() + "~waiting", waiting, clock.instant());
+        state.ari = ariRecords.load(certificate.storageName(), key.serial()).orElse(null);
+        state.ariRetryAt = null;
+        if (mismatch.isEmpty()) {
+            state.failures = 0; // what failed to be ordered here is now served
+            state.lastError = null;
+        }
+        publish(CertificateEvent.Type.LOADED, state, null, null);
+        if (mismatch.isEmpty()) {
+            state.firstReal.complete(key); // after listeners installed it: start-up may wait on this
+        }
+    }
+
+    /**
+     * Orders from the CAs in {@code autocert.ca}: from the first, unless it failed several times
+     * in a row; from the next at once when one is unreachable.
+     */
+    private void orderWithFallback(State state) throws AutocertException, IOException, InterruptedException {
+        List<URI> cas = settings.cas();
+        for (int i = Math.min(state.caIndex, cas.size() - 1); ; i++) {
+            URI ca = cas.get(i);
+            try {
+                orderFrom(state, ca);
+                state.caIndex = 0; // the next renewal tries the first CA again
+                state.caFailures = 0;
+                return;
+            } catch (AutocertException e) {
+                boolean last = i + 1 >= cas.size();
+                if (!last && e instanceof CaUnreachableException) {
+                    LOG.warn("{}; trying the next CA in {}{}: {}", e.getMessage(), AutocertSettings.PREFIX, AutocertSettings.CA, cas.get(i + 1));
+                    continue;
+                }
+                if (!last && ++state.caFailures >= FALLBACK_AFTER) {
+                    LOG.warn("Ordering {} from {} failed {} times in a row; the next attempt goes to {}",
+                            state.certificate.name(), ca, state.caFailures, cas.get(i + 1));
+                    state.caIndex = i + 1;
+                    state.caFailures = 0;
+                }
+                throw e;
+            }
+        }
+    }
+
+    private void orderFrom(State state, URI ca) throws AutocertException, IOException, InterruptedException {
+        ManagedCertificate certificate = state.certificate;
+        CertifiedKey current = state.current;
+        // replaces (RFC 9773) names a certificate of the same account, so of the same CA
+        Optional<CertifiedKey> replacing = !current.placeholder() && state.meta != null && AutocertSettings.sameCa(state.meta.ca(), ca)
+                ? Optional.of(current) : Optional.empty();
+        Login login = login(ca);
+        OrderFlow.Issued issued;
+        try {
+            issued = orderFlow.order(login, certificate, replacing);
+        } catch (AutocertException e) {
+            if (!accountUnknown(e)) {
+                throw e;
+            }
+            logins.remove(ca.toString());
+            accounts.forgetLocation(ca);
+            issued = orderFlow.order(login(ca), certificate, replacing);
+        }
+        Lineages.Stored stored = lineages.store(certificate, issued.key(), ca, settings.keyType(), supportsAri(login),
+                issued.profile());
+        boolean renewal = !current.placeholder();
+        state.current = stored.key();
+        state.meta = stored.meta();
+        state.knownVersion = stored.meta().version();
+        state.pending = null;
+        state.gap = null;
+        state.ari = null;
+        state.ariRetryAt = null;
+        publish(renewal ? CertificateEvent.Type.RENEWED : CertificateEvent.Type.OBTAINED, state, null, null);
+        state.firstReal.complete(stored.key()); // after listeners installed it: start-up may wait on this
+    }
+
+    private static boolean accountUnknown(AutocertException e) {
+        return e.getCause() instanceof AcmeServerException server && AcmeFailures.type(server).equals("accountDoesNotExist");
+    }
+
+    private static boolean supportsAri(Login login) {
+        try {
+            return login.getSession().resourceUrlOptional(Resource.RENEWAL_INFO).isPresent();
+        } catch (AcmeException e) {
+            return false; // the directory was read moments ago; if it cannot be now, assume no ARI
+        }
+    }
+
+    private Login login(URI ca) throws AutocertException {
+        Login login = logins.get(ca.toString());
         if (login == null) {
             try {
-                login = accounts.login(sessions.open());
+                login = accounts.login(sessions.open(ca));
             } catch (RuntimeException e) {
-                throw new AutocertException("Cannot reach the CA at " + settings.ca() + ": " + e.getMessage(), e);
+                throw new CaUnreachableException("Cannot reach the CA at " + ca + ": " + AcmeFailures.network(ca, e), e);
             }
+            logins.put(ca.toString(), login);
         }
         return login;
     }
 
-    /** The renewal decision for {@code current}, asking the CA's ARI when it offers it and it is time to. */
-    private RenewalPolicy.Decision decide(State state, CertifiedKey current) {
+    /**
+     * The renewal decision for the served certificate, asking the CA's ARI when it offers it and
+     * it is time to: at most once per {@link #ARI_MIN_INTERVAL}, never before its Retry-After.
+     */
+    private RenewalPolicy.Decision decide(State state) {
+        CertifiedKey current = state.current;
         Instant now = clock.instant();
-        if (state.ari && (state.ariNextCheck == null || !now.isBefore(state.ariNextCheck))) {
-            try {
-                RenewalInfo info = login().bindRenewalInfo(current.certificate());
-                Optional<Instant> retryAfter = info.fetch();
-                RenewalPolicy.AriWindow window = new RenewalPolicy.AriWindow(info.getSuggestedWindowStart(), info.getSuggestedWindowEnd());
-                if (!window.equals(state.ariWindow) || state.ariChoice == null) {
-                    state.ariWindow = window;
-                    state.ariChoice = window.pick(random);
-                    LOG.debug("ARI window for {} is {} to {}; renewing at {}", current.name(), window.start(), window.end(), state.ariChoice);
-                }
-                state.ariNextCheck = retryAfter.filter(t -> t.isAfter(now)).orElse(now.plus(ARI_DEFAULT_INTERVAL));
-            } catch (AcmeException | AutocertException | RuntimeException e) {
-                login = null;
-                state.ariNextCheck = now.plus(Duration.ofHours(1));
-                LOG.debug("ARI check for {} failed, using the last answer or the lifetime rule: {}", current.name(), e.toString());
+        Lineages.Meta meta = state.meta;
+        if (meta != null && meta.ari() && settings.cas().stream().anyMatch(ca -> AutocertSettings.sameCa(ca, meta.ca()))) {
+            if (state.ari == null) {
+                state.ari = ariRecords.load(state.certificate.storageName(), current.serial()).orElse(null);
+            }
+            boolean asked = state.ari != null && now.isBefore(state.ari.nextCheck());
+            boolean backingOff = state.ariRetryAt != null && now.isBefore(state.ariRetryAt);
+            if (!asked && !backingOff) {
+                askAri(state, meta.ca(), current, now);
             }
         }
-        return RenewalPolicy.decide(current.notBefore(), current.notAfter(), Optional.ofNullable(state.ariChoice));
+        return RenewalPolicy.decide(current.notBefore(), current.notAfter(), Optional.ofNullable(state.ari).map(AriRecords.Record::choice));
+    }
+
+    private void askAri(State state, URI ca, CertifiedKey current, Instant now) {
+        try {
+            RenewalInfo info = login(ca).bindRenewalInfo(current.certificate());
+            Optional<Instant> retryAfter = info.fetch();
+            RenewalPolicy.AriWindow window = new RenewalPolicy.AriWindow(info.getSuggestedWindowStart(), info.getSuggestedWindowEnd());
+            AriRecords.Record previous = state.ari;
+            Instant choice = previous != null && previous.window().equals(window) ? previous.choice() : window.pick(random);
+            Instant nextCheck = now.plus(ARI_MIN_INTERVAL);
+            if (retryAfter.isPresent() && retryAfter.get().isAfter(nextCheck)) {
+                nextCheck = retryAfter.get();
+            }
+            state.ari = new AriRecords.Record(current.serial(), window, choice, nextCheck);
+            state.ariRetryAt = null;
+            LOG.debug("ARI window for {} is {} to {}; renewing at {}; asking again at {}", current.name(), window.start(),
+                    window.end(), choice, nextCheck);
+            try {
+                ariRecords.store(state.certificate.storageName(), state.ari);
+            } catch (IOException e) {
+                LOG.debug("Cannot store the ARI answer for {}: {}", current.name(), e.toString());
+            }
+        } catch (AcmeException | AutocertException | RuntimeException e) {
+            state.ariRetryAt = now.plus(ARI_FAILURE_RETRY);
+            LOG.debug("ARI check for {} failed, using the last answer or the lifetime rule: {}", current.name(), e.toString());
+        }
+    }
+
+    private AutocertException readFailed(State state, IOException e) {
+        AutocertException cause = new AutocertException("Cannot read certificate " + state.certificate.name() + " from "
+                + storage + ": " + e + "; nothing is ordered until it can be read", e);
+        state.readError = e;
+        state.failures++;
+        state.lastError = cause;
+        Instant next = clock.instant().plus(READ_RETRY);
+        state.nextLook = next;
+        publish(CertificateEvent.Type.FAILED, state, cause, next);
+        return cause;
     }
 
     private AutocertException failed(State state, AutocertException cause) {
-        login = null; // a failure may be the account's; logging in again costs one request
+        logins.clear(); // a failure may be the account's; logging in again costs nothing until used
         state.failures++;
+        state.lastError = cause;
         Instant now = clock.instant();
         Instant next = retrySchedule.next(state.failures, cause.retryable(), cause.retryAfter(), now, random);
         CertifiedKey current = state.current;
@@ -423,7 +832,7 @@ public final class CertificateManager implements AutoCloseable {
                 next = emergency;
             }
         }
-        schedule(state, next);
+        state.nextLook = next;
         publish(CertificateEvent.Type.FAILED, state, cause, next);
         if (!current.placeholder() && RenewalPolicy.isExpiring(current.notBefore(), current.notAfter(), now)) {
             publish(CertificateEvent.Type.EXPIRING, state, cause, next);
@@ -431,34 +840,23 @@ public final class CertificateManager implements AutoCloseable {
         return cause;
     }
 
-    private void schedule(State state, Instant at) {
-        if (phase != Phase.STARTED) {
-            return;
-        }
-        Instant now = clock.instant();
-        Instant capped = earliest(at, now.plus(MAX_SLEEP));
-        long delay = Math.max(0, Duration.between(now, capped).toMillis());
-        if (state.next != null) {
-            state.next.cancel(false);
-        }
-        try {
-            state.next = scheduler.schedule(() -> maintain(state, false), delay, TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            // stopping
-        }
-    }
-
-    private static Instant earliest(Instant a, Instant b) {
-        return b == null || a.isBefore(b) ? a : b;
-    }
-
     private void publish(CertificateEvent.Type type, State state, AutocertException cause, Instant next) {
         CertifiedKey current = state.current;
         String name = state.certificate.name();
         switch (type) {
-            case LOADED -> LOG.info("Certificate {} loaded from storage (version {}), valid until {}", name, current.version(), current.notAfter());
-            case PLACEHOLDER -> LOG.info("Certificate {} not in storage yet; serving a self-signed placeholder until it is issued", name);
-            case OBTAINED -> LOG.info("Certificate {} obtained from {} for {}, valid until {}", name, settings.ca(), current.names(), current.notAfter());
+            case LOADED -> {
+                if (state.pending == null) {
+                    LOG.info("Certificate {} loaded from storage (version {}), valid until {}", name, current.version(), current.notAfter());
+                } else {
+                    LOG.info("Certificate {} loaded from storage (version {}), valid until {}; it serves {} until a new one is "
+                            + "issued because {}", name, current.version(), current.notAfter(),
+                            state.certificate.domains().stream().filter(current.names()::contains).toList(), state.pending);
+                }
+            }
+            case PLACEHOLDER -> LOG.info("Certificate {} not in storage yet; serving a self-signed placeholder for {} until it is issued",
+                    name, state.gap != null ? state.gap.names() : state.certificate.domains());
+            case OBTAINED -> LOG.info("Certificate {} obtained from {} for {}, valid until {}", name,
+                    state.meta != null ? state.meta.ca() : settings.ca(), current.names(), current.notAfter());
             case RENEWED -> LOG.info("Certificate {} renewed (version {}), valid until {}", name, current.version(), current.notAfter());
             case FAILED -> LOG.warn("{} {} failed (attempt {}), next try at {}: {}", current.placeholder() ? "Obtaining" : "Renewing",
                     name, state.failures, next, cause.getMessage());
@@ -467,28 +865,83 @@ public final class CertificateManager implements AutoCloseable {
         if (cause != null && LOG.isDebugEnabled()) {
             LOG.debug("Failure details for {}", name, cause);
         }
-        CertificateEvent event = new CertificateEvent(type, name, current, certificates(), Optional.ofNullable(cause),
-                state.failures, Optional.ofNullable(next), clock.instant());
+        dispatch(new CertificateEvent(type, name, current, certificates(), Optional.ofNullable(cause),
+                state.failures, Optional.ofNullable(next), clock.instant()));
+    }
+
+    /**
+     * Hands {@code event} to the listeners on {@code autocert-events}, in order, and waits for
+     * them a bounded time: a listener that blocks, or that waits for the engine, delays it by at
+     * most {@link #LISTENER_WAIT} and never deadlocks it.
+     */
+    private void dispatch(CertificateEvent event) {
+        if (listeners.isEmpty()) {
+            return;
+        }
+        if (Thread.currentThread() == eventThread) {
+            deliver(event); // a listener's own call into the engine: deliver in line
+            return;
+        }
+        Future<?> delivery;
+        try {
+            delivery = events.submit(() -> deliver(event));
+        } catch (RejectedExecutionException e) {
+            return;
+        }
+        try {
+            delivery.get(LISTENER_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.warn("The certificate listeners have not returned within {} from {} of {}; going on without them",
+                    LISTENER_WAIT, event.type(), event.name());
+        } catch (ExecutionException e) {
+            LOG.warn("Delivering {} of {} failed", event.type(), event.name(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void deliver(CertificateEvent event) {
         for (CertificateListener listener : listeners) {
             try {
                 listener.onEvent(event);
             } catch (RuntimeException e) {
-                LOG.warn("Certificate listener {} failed on {} of {}", listener, type, name, e);
+                LOG.warn("Certificate listener {} failed on {} of {}", listener, event.type(), event.name(), e);
             }
         }
     }
 
-    /** What the engine knows of one managed certificate. Fields other than volatile ones are scheduler-thread only. */
+    private static void sleepQuietly(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * What the engine knows of one managed certificate. Volatile fields are read by any thread;
+     * the others are touched under {@link #lifecycle} during {@link #load()} and on the
+     * scheduler thread after.
+     */
     private static final class State {
         final ManagedCertificate certificate;
         final CompletableFuture<CertifiedKey> firstReal = new CompletableFuture<>();
         volatile CertifiedKey current;
+        /** A placeholder for the configured names {@link #current} does not cover, or null. */
+        volatile CertifiedKey gap;
+        /** Why a new certificate is needed although one serves, or null. */
+        volatile String pending;
         volatile int failures;
-        boolean ari;
-        RenewalPolicy.AriWindow ariWindow;
-        Instant ariChoice;
-        Instant ariNextCheck;
-        ScheduledFuture<?> next;
+        volatile AutocertException lastError;
+        volatile Instant nextLook;
+        volatile AriRecords.Record ari;
+        Lineages.Meta meta;
+        Integer knownVersion;
+        int damagedVersion = -1;
+        IOException readError;
+        Instant ariRetryAt;
+        int caIndex;
+        int caFailures;
 
         State(ManagedCertificate certificate) {
             this.certificate = certificate;
@@ -503,6 +956,7 @@ public final class CertificateManager implements AutoCloseable {
         private final List<ChallengeSolver> solvers = new ArrayList<>();
         private RetrySchedule retrySchedule = RetrySchedule.defaults();
         private Clock clock = Clock.systemUTC();
+        private Duration storageCheckInterval = STORAGE_CHECK_INTERVAL;
 
         private Builder(AutocertSettings settings) {
             this.settings = requireNonNull(settings, "settings");
@@ -537,6 +991,12 @@ public final class CertificateManager implements AutoCloseable {
 
         Builder clock(Clock clock) {
             this.clock = requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** How often storage is checked for versions other processes stored; tests shorten it. */
+        Builder storageCheckInterval(Duration interval) {
+            this.storageCheckInterval = requireNonNull(interval, "interval");
             return this;
         }
 

@@ -84,7 +84,7 @@ public final class CertifiedKey {
         return chain.get(0);
     }
 
-    /** The DNS names the certificate covers (its subject alternative names). */
+    /** The DNS names and IP addresses the certificate covers (its subject alternative names), IPv6 in RFC 5952 form. */
     public List<String> names() {
         return names;
     }
@@ -183,6 +183,8 @@ public final class CertifiedKey {
                 for (List<?> san : sans) {
                     if (Integer.valueOf(2).equals(san.get(0))) {
                         result.add(String.valueOf(san.get(1)).toLowerCase(java.util.Locale.ROOT));
+                    } else if (Integer.valueOf(7).equals(san.get(0))) {
+                        DomainNames.canonicalIp(String.valueOf(san.get(1))).ifPresent(result::add);
                     }
                 }
             }

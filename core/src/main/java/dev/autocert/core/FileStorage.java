@@ -20,7 +20,10 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.nio.file.FileVisitOption;
+import java.nio.file.LinkOption;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -42,6 +45,11 @@ import org.slf4j.LoggerFactory;
  * the old file, and the directory is forced too, so a crash never leaves a half-written value.
  * Files are created {@code 0600} and directories {@code 0700} (on POSIX file systems): the store
  * holds private keys.
+ *
+ * <p>A set of values ({@link #storeSet}, used for {@code live/NAME}) is a hidden directory of
+ * files and a symbolic link {@code NAME} to it; a new set is written whole beside it and the link
+ * is renamed over the old one, so a reader of {@code live/NAME/privkey.pem} and
+ * {@code live/NAME/fullchain.pem} finds one matching pair whenever it looks.
  *
  * <p>A lock is a file under {@code locks/} created exclusively, holding its owner and its lease
  * expiry; the holder rewrites the expiry every third of the lease. A lock whose expiry has
@@ -96,15 +104,12 @@ public final class FileStorage implements Storage {
         Path target = path(key);
         Path dir = target.getParent();
         createDirectories(dir);
+        if (posix && !dir.equals(root)) {
+            tighten(dir); // never a private key in a directory others can read
+        }
         Path temp = dir.resolve("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
         try {
-            try (FileChannel channel = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), fileMode())) {
-                ByteBuffer buffer = ByteBuffer.wrap(value);
-                while (buffer.hasRemaining()) {
-                    channel.write(buffer);
-                }
-                channel.force(true);
-            }
+            writeDurably(temp, value);
             try {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -117,11 +122,96 @@ public final class FileStorage implements Storage {
     }
 
     @Override
+    public void storeSet(String prefix, Map<String, byte[]> values) throws IOException {
+        Path link = path(prefix);
+        Path parent = link.getParent();
+        createDirectories(parent);
+        String base = "." + link.getFileName();
+        Path set = parent.resolve(base + ".set-" + UUID.randomUUID());
+        createDirectory(set);
+        for (Map.Entry<String, byte[]> entry : values.entrySet()) {
+            Path file = set.resolve(StorageKeys.check(entry.getKey()));
+            if (!file.getParent().equals(set)) {
+                throw new IllegalArgumentException("A set's names are single segments: " + entry.getKey());
+            }
+            writeDurably(file, entry.getValue());
+        }
+        forceDirectory(set);
+        Path previous = Files.isSymbolicLink(link) ? parent.resolve(Files.readSymbolicLink(link)).normalize() : null;
+        if (Files.isDirectory(link, LinkOption.NOFOLLOW_LINKS)) {
+            // Written by an older version as a plain directory: move it aside once.
+            Path aside = parent.resolve(base + ".old-" + UUID.randomUUID());
+            Files.move(link, aside, StandardCopyOption.ATOMIC_MOVE);
+            previous = aside;
+        }
+        Path newLink = parent.resolve(base + ".link-" + UUID.randomUUID());
+        Files.createSymbolicLink(newLink, set.getFileName());
+        Files.move(newLink, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        forceDirectory(parent);
+        if (previous != null && previous.startsWith(parent) && !previous.equals(set)) {
+            deleteTree(previous);
+        }
+    }
+
+    /**
+     * Creates the directory, tightens it and every directory below it to {@code 0700} where they
+     * are looser, and proves it can be written.
+     */
+    @Override
+    public void open() throws IOException {
+        try {
+            createDirectories(root);
+        } catch (IOException e) {
+            throw new IOException("cannot create " + root + ": " + osError(e), e);
+        }
+        if (!Files.isDirectory(root)) {
+            throw new IOException(root + " is not a directory");
+        }
+        if (posix) {
+            try (Stream<Path> dirs = Files.walk(root)) {
+                for (Path dir : dirs.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).toList()) {
+                    tighten(dir);
+                }
+            }
+        }
+        Path probe = root.resolve(".write-test-" + UUID.randomUUID());
+        try {
+            writeDurably(probe, new byte[0]);
+        } catch (IOException e) {
+            throw new IOException("cannot write in " + root + ": " + osError(e), e);
+        } finally {
+            Files.deleteIfExists(probe);
+        }
+    }
+
+    private void tighten(Path dir) throws IOException {
+        Set<PosixFilePermission> mode = Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
+        if (mode.equals(DIR_MODE)) {
+            return;
+        }
+        try {
+            Files.setPosixFilePermissions(dir, DIR_MODE);
+            LOG.info("Tightened {} from {} to rwx------: it holds private keys", dir, PosixFilePermissions.toString(mode));
+        } catch (IOException e) {
+            throw new IOException(dir + " is " + PosixFilePermissions.toString(mode) + " and cannot be tightened ("
+                    + osError(e) + "); it holds private keys: run chmod 700 " + dir + " as its owner", e);
+        }
+    }
+
+    private static String osError(IOException e) {
+        String reason = e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null ? fs.getReason() : null;
+        return reason != null ? reason : e.getClass().getSimpleName().replace("Exception", "") + " " + e.getMessage();
+    }
+
+    @Override
     public boolean delete(String key) throws IOException {
         Path target = path(key);
         boolean existed = Files.deleteIfExists(target);
         // Remove directories left empty, up to the root, so listings stay clean.
         for (Path dir = target.getParent(); dir != null && !dir.equals(root); dir = dir.getParent()) {
+            if (Files.isSymbolicLink(dir)) {
+                break; // a set (live/NAME): its link stays while it holds values
+            }
             try {
                 Files.delete(dir);
             } catch (DirectoryNotEmptyException | NoSuchFileException e) {
@@ -131,15 +221,34 @@ public final class FileStorage implements Storage {
         return existed;
     }
 
+    private void writeDurably(Path file, byte[] value) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), fileMode())) {
+            ByteBuffer buffer = ByteBuffer.wrap(value);
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+            channel.force(true);
+        }
+        setFileMode(file); // not narrowed by the umask, nor widened
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(file);
+            }
+        }
+    }
+
     @Override
     public List<String> list(String prefix) throws IOException {
         Path dir = path(prefix);
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
-        try (Stream<Path> files = Files.walk(dir)) {
+        try (Stream<Path> files = Files.walk(dir, FileVisitOption.FOLLOW_LINKS)) {
             return files.filter(Files::isRegularFile)
-                    .filter(p -> !p.getFileName().toString().startsWith("."))
+                    .filter(p -> !hidden(root.relativize(p)))
                     .map(p -> root.relativize(p).toString().replace('\\', '/'))
                     .sorted()
                     .toList();
@@ -165,6 +274,16 @@ public final class FileStorage implements Storage {
             }
         }
         return Optional.empty();
+    }
+
+    /** Whether a segment of {@code relative} starts with a dot: temporary files, a set's versions. */
+    private static boolean hidden(Path relative) {
+        for (Path segment : relative) {
+            if (segment.toString().startsWith(".")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Moves an expired lock file aside (atomically, so only one contender does) and reports whether it did. */
@@ -234,6 +353,10 @@ public final class FileStorage implements Storage {
             return;
         }
         createDirectories(dir.getParent());
+        createDirectory(dir);
+    }
+
+    private void createDirectory(Path dir) throws IOException {
         try {
             if (posix) {
                 Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(DIR_MODE));

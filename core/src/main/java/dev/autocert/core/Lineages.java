@@ -24,12 +24,15 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * archive/NAME/{cert,chain,fullchain,privkey}N.pem   version N, written once, never changed
  * renewal/NAME.properties                           version=N: the current one, and how it was ordered
- * live/NAME/{cert,chain,fullchain,privkey}.pem      copies of the current version, for nginx, postfix…
+ * live/NAME/{cert,chain,fullchain,privkey}.pem      copies of the current version, for nginx, postfix…,
+ *                                                   replaced as one set ({@link Storage#storeSet})
  * </pre>
  *
  * <p>Storing a version writes its archive files first and then {@code renewal/NAME.properties}
  * in one atomic write: that write is the commit, so a crash in between leaves the previous
- * version current. {@code live/} is written last; it is for other programs, and Autocert itself
+ * version current. {@code live/} is written last, as one set, so no reader sees a key beside
+ * another version's chain; it is for other programs, repaired at start when a crash left it
+ * behind, and Autocert itself
  * loads from the archive.
  */
 final class Lineages {
@@ -43,35 +46,80 @@ final class Lineages {
         this.storage = requireNonNull(storage, "storage");
     }
 
-    /** What {@code renewal/NAME.properties} records of the current version; {@code ari} is whether the CA offered ARI when it issued it. */
-    record Meta(int version, URI ca, List<String> domains, KeyType keyType, Instant stored, boolean ari) {
+    /**
+     * What {@code renewal/NAME.properties} records of the current version.
+     *
+     * @param ari whether the CA offered ARI when it issued it
+     * @param profile the ACME profile the order asked for, if any
+     */
+    record Meta(int version, URI ca, List<String> domains, KeyType keyType, Instant stored, boolean ari, Optional<String> profile) {
+    }
+
+    /** What {@link #load} found. */
+    sealed interface Loaded {
+    }
+
+    /** No version was ever stored under the name. */
+    record Absent() implements Loaded {
+    }
+
+    /** The current version: intact, its key matching its chain. */
+    record Found(Stored stored) implements Loaded {
     }
 
     /**
-     * Loads the current version of {@code certificate}, or empty when there is none or it cannot
-     * be read. A damaged lineage is reported in one WARN line and treated as absent, which leads
-     * to a new order; its files are left for a person to look at.
+     * The current version cannot be used: {@code reason} says why (unparseable, a file missing, a
+     * key that does not match its chain). Its files are left for a person to look at.
      */
-    Optional<Stored> load(ManagedCertificate certificate) {
-        String name = certificate.storageName();
+    record Damaged(int version, String reason) implements Loaded {
+    }
+
+    /**
+     * Loads the current version of the lineage {@code storageName}, for the managed certificate
+     * {@code name}.
+     *
+     * @throws IOException when storage cannot be read: a passing failure, not damage, which the
+     *     caller retries without ordering anew
+     */
+    Loaded load(String storageName, String name) throws IOException {
+        Optional<byte[]> metaBytes = storage.load(metaKey(storageName));
+        if (metaBytes.isEmpty()) {
+            return new Absent();
+        }
+        Meta meta;
         try {
-            Optional<byte[]> metaBytes = storage.load(metaKey(name));
-            if (metaBytes.isEmpty()) {
-                return Optional.empty();
-            }
-            Meta meta = parseMeta(metaBytes.get());
-            byte[] fullchain = storage.load(archiveKey(name, "fullchain", meta.version()))
-                    .orElseThrow(() -> new IOException("fullchain" + meta.version() + ".pem is missing"));
-            byte[] privkey = storage.load(archiveKey(name, "privkey", meta.version()))
-                    .orElseThrow(() -> new IOException("privkey" + meta.version() + ".pem is missing"));
-            CertifiedKey key = CertifiedKey.of(certificate.name(), Pem.decodePrivateKey(privkey), Pem.decodeCertificates(fullchain))
+            meta = parseMeta(metaBytes.get());
+        } catch (IOException e) {
+            return new Damaged(0, metaKey(storageName) + " is unreadable: " + e.getMessage());
+        }
+        Optional<byte[]> fullchain = storage.load(archiveKey(storageName, "fullchain", meta.version()));
+        Optional<byte[]> privkey = storage.load(archiveKey(storageName, "privkey", meta.version()));
+        if (fullchain.isEmpty() || privkey.isEmpty()) {
+            return new Damaged(meta.version(), archiveKey(storageName, fullchain.isEmpty() ? "fullchain" : "privkey", meta.version())
+                    + " is missing");
+        }
+        CertifiedKey key;
+        try {
+            key = CertifiedKey.of(name, Pem.decodePrivateKey(privkey.get()), Pem.decodeCertificates(fullchain.get()))
                     .withVersion(meta.version());
-            if (!key.keyMatches()) {
-                throw new IOException("privkey" + meta.version() + ".pem does not match fullchain" + meta.version() + ".pem");
-            }
-            return Optional.of(new Stored(key, meta));
         } catch (IOException | RuntimeException e) {
-            LOG.warn("Stored certificate {} in {} is damaged and will be ordered anew: {}", name, storage, e.getMessage());
+            return new Damaged(meta.version(), "version " + meta.version() + " cannot be parsed: " + e.getMessage());
+        }
+        if (!key.keyMatches()) {
+            return new Damaged(meta.version(), "privkey" + meta.version() + ".pem does not match fullchain" + meta.version() + ".pem");
+        }
+        return new Found(new Stored(key, meta));
+    }
+
+    /** The current version number of {@code storageName}, read cheaply; empty when there is none or it cannot be parsed. */
+    Optional<Integer> currentVersion(String storageName) throws IOException {
+        Optional<byte[]> metaBytes = storage.load(metaKey(storageName));
+        if (metaBytes.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(parseMeta(metaBytes.get()).version());
+        } catch (IOException e) {
             return Optional.empty();
         }
     }
@@ -79,29 +127,57 @@ final class Lineages {
     /**
      * Stores {@code key} as the next version of its lineage and makes it current.
      *
-     * @return the key with its version number
+     * @return the key with its version number, and what was recorded of it
      */
-    CertifiedKey store(ManagedCertificate certificate, CertifiedKey key, URI ca, KeyType keyType, boolean ari) throws IOException {
+    Stored store(ManagedCertificate certificate, CertifiedKey key, URI ca, KeyType keyType, boolean ari,
+            Optional<String> profile) throws IOException {
         String name = certificate.storageName();
         int version = nextVersion(name);
-        List<X509Certificate> chain = key.chain();
-        byte[] cert = Pem.encodeCertificates(chain.subList(0, 1));
-        byte[] issuers = Pem.encodeCertificates(chain.subList(1, chain.size()));
-        byte[] fullchain = Pem.encodeCertificates(chain);
-        byte[] privkey = Pem.encodePrivateKey(key.privateKey());
-
-        storage.store(archiveKey(name, "privkey", version), privkey);
-        storage.store(archiveKey(name, "cert", version), cert);
-        storage.store(archiveKey(name, "chain", version), issuers);
-        storage.store(archiveKey(name, "fullchain", version), fullchain);
-        Meta meta = new Meta(version, ca, certificate.domains(), keyType, Instant.now(), ari);
+        PemFiles files = PemFiles.of(key);
+        storage.store(archiveKey(name, "privkey", version), files.privkey());
+        storage.store(archiveKey(name, "cert", version), files.cert());
+        storage.store(archiveKey(name, "chain", version), files.chain());
+        storage.store(archiveKey(name, "fullchain", version), files.fullchain());
+        Meta meta = new Meta(version, ca, certificate.domains(), keyType, Instant.now(), ari, profile);
         storage.store(metaKey(name), formatMeta(meta)); // the commit
+        storage.storeSet(liveKey(name), files.asMap());
+        return new Stored(key.withVersion(version), meta);
+    }
 
-        storage.store(liveKey(name, "privkey"), privkey);
-        storage.store(liveKey(name, "cert"), cert);
-        storage.store(liveKey(name, "chain"), issuers);
-        storage.store(liveKey(name, "fullchain"), fullchain);
-        return key.withVersion(version);
+    /**
+     * Makes {@code live/NAME} the files of {@code stored} again if it is not (missing, or left
+     * behind by a crash between the commit and the copy); reports whether it had to.
+     */
+    boolean repairLive(String storageName, Stored stored) throws IOException {
+        PemFiles files = PemFiles.of(stored.key());
+        Optional<byte[]> cert = storage.load(liveKey(storageName) + "/cert.pem");
+        Optional<byte[]> privkey = storage.load(liveKey(storageName) + "/privkey.pem");
+        if (cert.isPresent() && privkey.isPresent() && java.util.Arrays.equals(cert.get(), files.cert())
+                && Pem.decodePrivateKeyQuietly(privkey.get()).map(k -> k.equals(stored.key().privateKey())).orElse(false)) {
+            return false;
+        }
+        storage.storeSet(liveKey(storageName), files.asMap());
+        LOG.info("Repaired live/{}: it now holds version {} again, as renewal/{}.properties says",
+                storageName, stored.meta().version(), storageName);
+        return true;
+    }
+
+    /** The four PEM files of a version, as Certbot writes them. */
+    private record PemFiles(byte[] cert, byte[] chain, byte[] fullchain, byte[] privkey) {
+        static PemFiles of(CertifiedKey key) {
+            List<X509Certificate> chain = key.chain();
+            return new PemFiles(Pem.encodeCertificates(chain.subList(0, 1)), Pem.encodeCertificates(chain.subList(1, chain.size())),
+                    Pem.encodeCertificates(chain), Pem.encodePrivateKey(key.privateKey()));
+        }
+
+        java.util.Map<String, byte[]> asMap() {
+            java.util.Map<String, byte[]> map = new java.util.LinkedHashMap<>();
+            map.put("privkey.pem", privkey);
+            map.put("cert.pem", cert);
+            map.put("chain.pem", chain);
+            map.put("fullchain.pem", fullchain);
+            return map;
+        }
     }
 
     /** The names of all lineages in storage. */
@@ -128,8 +204,8 @@ final class Lineages {
         return "archive/" + name + "/" + kind + version + ".pem";
     }
 
-    static String liveKey(String name, String kind) {
-        return "live/" + name + "/" + kind + ".pem";
+    static String liveKey(String name) {
+        return "live/" + name;
     }
 
     static String metaKey(String name) {
@@ -144,6 +220,7 @@ final class Lineages {
         p.setProperty("key-type", meta.keyType().id());
         p.setProperty("stored", meta.stored().toString());
         p.setProperty("ari", Boolean.toString(meta.ari()));
+        meta.profile().ifPresent(profile -> p.setProperty("profile", profile));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
             p.store(out, "Autocert lineage: the current version and how it was ordered");
@@ -159,7 +236,8 @@ final class Lineages {
         try {
             return new Meta(Integer.parseInt(p.getProperty("version")), URI.create(p.getProperty("ca")),
                     List.of(p.getProperty("domains").split(",")), KeyType.parse("key-type", p.getProperty("key-type")),
-                    Instant.parse(p.getProperty("stored")), Boolean.parseBoolean(p.getProperty("ari")));
+                    Instant.parse(p.getProperty("stored")), Boolean.parseBoolean(p.getProperty("ari")),
+                    Optional.ofNullable(p.getProperty("profile")));
         } catch (RuntimeException e) {
             throw new IOException("renewal properties are incomplete (" + e.getClass().getSimpleName() + ")");
         }
@@ -167,10 +245,37 @@ final class Lineages {
 
     /** A stored version and its metadata. */
     record Stored(CertifiedKey key, Meta meta) {
-        /** Whether this version can serve {@code certificate} as now configured. */
-        boolean fits(ManagedCertificate certificate, URI ca, KeyType keyType, Instant now) {
-            return key.validAt(now) && key.covers(certificate.domains()) && meta.ca().equals(ca)
-                    && KeyType.of(key.certificate().getPublicKey()).orElse(null) == keyType;
+        /**
+         * Why this version cannot serve {@code certificate} as now configured for good, so that a
+         * new one must be ordered; empty when it can. A version with a reason may still serve the
+         * names it covers until its replacement arrives.
+         */
+        Optional<String> mismatch(ManagedCertificate certificate, List<URI> cas, KeyType keyType, Instant now) {
+            if (!key.validAt(now)) {
+                return Optional.of("version " + meta.version() + " is not valid now (" + key.notBefore() + " to " + key.notAfter() + ")");
+            }
+            List<String> added = certificate.domains().stream().filter(d -> !key.names().contains(d)).toList();
+            List<String> removed = key.names().stream().filter(d -> !certificate.domains().contains(d)).toList();
+            if (!added.isEmpty() || !removed.isEmpty()) {
+                return Optional.of((added.isEmpty() ? "" : "names added to " + AutocertSettings.PREFIX + AutocertSettings.DOMAINS + ": " + added)
+                        + (!added.isEmpty() && !removed.isEmpty() ? "; " : "")
+                        + (removed.isEmpty() ? "" : "names removed: " + removed));
+            }
+            KeyType actual = KeyType.of(key.certificate().getPublicKey()).orElse(null);
+            if (actual != keyType) {
+                return Optional.of("its key is " + (actual == null ? "of another type" : actual.id()) + " but "
+                        + AutocertSettings.PREFIX + AutocertSettings.KEY_TYPE + " is " + keyType.id());
+            }
+            if (cas.stream().noneMatch(ca -> AutocertSettings.sameCa(ca, meta.ca()))) {
+                return Optional.of("it was issued through " + meta.ca() + ", which " + AutocertSettings.PREFIX
+                        + AutocertSettings.CA + " no longer lists");
+            }
+            return Optional.empty();
+        }
+
+        /** The configured names this version covers and can serve now. */
+        List<String> servable(ManagedCertificate certificate, Instant now) {
+            return key.validAt(now) ? certificate.domains().stream().filter(key.names()::contains).toList() : List.of();
         }
     }
 }

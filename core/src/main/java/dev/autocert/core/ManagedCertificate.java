@@ -6,7 +6,8 @@ import java.util.List;
 
 /**
  * One certificate Autocert keeps: its name (the first domain, also its directory name in
- * storage) and every domain it covers, in the order configured.
+ * storage) and every identifier it covers, in the order configured: DNS names, wildcards and IP
+ * addresses (RFC 8738).
  *
  * @param name    the lineage name, the first of {@code domains}
  * @param domains the names on the certificate, ASCII (punycode) and lower case
@@ -26,8 +27,11 @@ public record ManagedCertificate(String name, List<String> domains) {
         return new ManagedCertificate(domains.get(0), domains);
     }
 
-    /** The lineage name as used in storage keys: {@code *.example.com} becomes {@code _.example.com}. */
+    /**
+     * The lineage name as used in storage keys: {@code *.example.com} becomes {@code _.example.com},
+     * and the colons of an IPv6 address become {@code _} ({@code 2001:db8::7} is {@code 2001_db8__7}).
+     */
     String storageName() {
-        return name.replace('*', '_');
+        return name.replace('*', '_').replace(':', '_');
     }
 }

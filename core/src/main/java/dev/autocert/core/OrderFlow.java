@@ -13,7 +13,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.shredzone.acme4j.Authorization;
+import java.net.URI;
 import org.shredzone.acme4j.Certificate;
+import org.shredzone.acme4j.Identifier;
+import org.shredzone.acme4j.Session;
+import org.shredzone.acme4j.exception.AcmeRateLimitedException;
+import org.shredzone.acme4j.exception.AcmeServerException;
 import org.shredzone.acme4j.Login;
 import org.shredzone.acme4j.Order;
 import org.shredzone.acme4j.OrderBuilder;
@@ -30,15 +35,17 @@ import org.slf4j.LoggerFactory;
  * One certificate order from start to chain (RFC 8555 section 7.4): the only class that walks
  * acme4j's order, authorization and challenge objects.
  *
- * <p>Polling honours the CA's {@code Retry-After}; without one it polls quickly at first
- * (a quarter second, doubling up to 3 s), since most validations finish within a second.
+ * <p>Polling honours the CA's {@code Retry-After} on authorizations and orders; without one it
+ * polls quickly at first (50 ms, doubling up to 3 s), since most validations finish within a
+ * second. A renewal names the certificate it replaces (RFC 9773 {@code replaces}) when the CA
+ * offers ARI; a CA that refuses that is asked once more without it.
  */
 final class OrderFlow {
 
     private static final Logger LOG = LoggerFactory.getLogger(OrderFlow.class);
 
     /** First poll delay without a Retry-After, doubled each poll up to {@link #MAX_POLL}. */
-    private static final Duration FIRST_POLL = Duration.ofMillis(250);
+    private static final Duration FIRST_POLL = Duration.ofMillis(50);
     private static final Duration MAX_POLL = Duration.ofSeconds(3);
     /** How long a validation or finalization may take before the order is abandoned. */
     private static final Duration POLL_TIMEOUT = Duration.ofMinutes(3);
@@ -51,16 +58,22 @@ final class OrderFlow {
         this.solvers = Map.copyOf(solvers);
     }
 
+    /** What an order produced: the key, and the profile it asked for, if any. */
+    record Issued(CertifiedKey key, Optional<String> profile) {
+    }
+
     /**
-     * Orders a certificate for {@code certificate}'s domains with a fresh key.
+     * Orders a certificate for {@code certificate}'s identifiers with a fresh key.
      *
      * @param replacing the certificate this one renews, named in the order when the CA offers ARI
      */
-    CertifiedKey order(Login login, ManagedCertificate certificate, Optional<CertifiedKey> replacing)
+    Issued order(Login login, ManagedCertificate certificate, Optional<CertifiedKey> replacing)
             throws AutocertException, InterruptedException {
         String name = certificate.name();
+        URI ca = login.getSession().getServerUri();
         try {
-            Order order = create(login, certificate, replacing);
+            Optional<String> profile = profile(login.getSession());
+            Order order = create(login, certificate, replacing, profile);
             for (Authorization authorization : order.getAuthorizations()) {
                 authorize(authorization);
             }
@@ -84,38 +97,73 @@ final class OrderFlow {
                 throw new AutocertException("The CA issued a certificate for " + key.names()
                         + " but " + certificate.domains() + " were ordered");
             }
-            return key;
+            return new Issued(key, profile);
         } catch (AcmeException e) {
-            throw AcmeFailures.translate("Order for " + name + " failed", e);
+            throw AcmeFailures.translate("Order for " + name + " at " + ca + " failed", ca, e);
         }
     }
 
-    private Order create(Login login, ManagedCertificate certificate, Optional<CertifiedKey> replacing)
-            throws AcmeException, AutocertException {
+    /**
+     * The profile to ask {@code session}'s CA for: {@code autocert.profile} when it offers it;
+     * otherwise none, with a WARN, or a failure when {@code autocert.profile-required} is set.
+     */
+    private Optional<String> profile(Session session) throws AcmeException, AutocertException {
+        if (settings.profile().isEmpty()) {
+            return Optional.empty();
+        }
+        String profile = settings.profile().get();
+        var metadata = session.getMetadata();
+        if (metadata.isProfileAllowed(profile)) {
+            return Optional.of(profile);
+        }
+        Set<String> offered = metadata.getProfiles();
+        String offers = "the CA " + session.getServerUri() + (offered.isEmpty() ? " offers no profiles"
+                : " offers " + String.join(", ", offered) + " but not '" + profile + "'");
+        if (settings.profileRequired()) {
+            throw AutocertException.noRetry(AutocertSettings.PREFIX + AutocertSettings.PROFILE + ": " + offers + " and "
+                    + AutocertSettings.PREFIX + AutocertSettings.PROFILE_REQUIRED + " is true; name a profile it offers, "
+                    + "or set " + AutocertSettings.PREFIX + AutocertSettings.PROFILE_REQUIRED + "=false to accept its default");
+        }
+        LOG.warn("{}={}: {}; ordering its default profile", AutocertSettings.PREFIX + AutocertSettings.PROFILE, profile, offers);
+        return Optional.empty();
+    }
+
+    private Order create(Login login, ManagedCertificate certificate, Optional<CertifiedKey> replacing, Optional<String> profile)
+            throws AcmeException {
         var session = login.getSession();
-        OrderBuilder builder = login.newOrder().domains(certificate.domains());
-        if (settings.profile().isPresent()) {
-            String profile = settings.profile().get();
-            var metadata = session.getMetadata();
-            if (!metadata.isProfileAllowed(profile)) {
-                Set<String> offered = metadata.getProfiles();
-                throw AutocertException.noRetry(AutocertSettings.PREFIX + AutocertSettings.PROFILE + ": the CA "
-                        + settings.ca() + (offered.isEmpty() ? " offers no profiles; remove the setting"
-                        : " offers " + String.join(", ", offered) + " but not '" + profile + "'"));
+        List<Identifier> identifiers = certificate.domains().stream()
+                .map(id -> DomainNames.isIp(id) ? Identifier.ip(id) : Identifier.dns(id))
+                .toList();
+        boolean replaces = replacing.isPresent() && !replacing.get().placeholder()
+                && session.resourceUrlOptional(Resource.RENEWAL_INFO).isPresent();
+        if (replaces) {
+            try {
+                return create(login, identifiers, profile, Optional.of(replacing.get().certificate()));
+            } catch (AcmeRateLimitedException e) {
+                throw e;
+            } catch (AcmeServerException e) {
+                // RFC 9773 section 5: a CA may refuse the replacement (already replaced, another
+                // account's certificate); the order itself is still wanted.
+                LOG.info("The CA refused to record that the new {} certificate replaces serial {} ({}{}); ordering it without",
+                        certificate.name(), replacing.get().serial(), AcmeFailures.type(e), AcmeFailures.detail(e.getProblem()));
             }
-            builder.profile(profile);
         }
-        if (replacing.isPresent() && !replacing.get().placeholder()
-                && session.resourceUrlOptional(Resource.RENEWAL_INFO).isPresent()) {
-            builder.replaces(replacing.get().certificate());
-        }
+        return create(login, identifiers, profile, Optional.empty());
+    }
+
+    private static Order create(Login login, List<Identifier> identifiers, Optional<String> profile,
+            Optional<X509Certificate> replaces) throws AcmeException {
+        OrderBuilder builder = login.newOrder().identifiers(identifiers);
+        profile.ifPresent(builder::profile);
+        replaces.ifPresent(builder::replaces);
         Order order = builder.create();
-        LOG.debug("Order {} for {} created: {}", order.getLocation(), certificate.domains(), order.getStatus());
+        LOG.debug("Order {} for {} created{}: {}", order.getLocation(), identifiers,
+                replaces.map(r -> " replacing " + r.getSerialNumber().toString(16)).orElse(""), order.getStatus());
         return order;
     }
 
     private void authorize(Authorization authorization) throws AcmeException, AutocertException, InterruptedException {
-        String domain = authorization.getIdentifier().getDomain();
+        String domain = authorization.getIdentifier().getValue();
         if (authorization.getStatus() == Status.VALID) {
             LOG.debug("Authorization for {} is still valid; no challenge needed", domain);
             return;
@@ -148,11 +196,14 @@ final class OrderFlow {
         solver.present(data);
         try {
             challenge.trigger();
-            Status status = poll(challenge, EnumSet.of(Status.VALID, Status.INVALID));
+            // RFC 8555 section 7.5.1: poll the authorization; it carries the CA's Retry-After.
+            Status status = poll(authorization, EnumSet.of(Status.VALID, Status.INVALID, Status.DEACTIVATED,
+                    Status.EXPIRED, Status.REVOKED));
             if (status != Status.VALID) {
+                challenge.fetch();
                 String why = challenge.getError().map(OrderFlow::describe).orElse("no reason given");
                 throw new AutocertException("The CA could not validate " + data + ": " + why
-                        + (data.type() == ChallengeType.HTTP_01 ? "; check that http://" + domain
+                        + (data.type() == ChallengeType.HTTP_01 ? "; check that http://" + (domain.contains(":") ? "[" + domain + "]" : domain)
                         + Http01Tokens.PATH_PREFIX + " reaches this server on port 80" : ""));
             }
             LOG.debug("{} is valid", data);
@@ -210,6 +261,9 @@ final class OrderFlow {
     private static Status statusOf(org.shredzone.acme4j.AcmeJsonResource resource) {
         if (resource instanceof Order order) {
             return order.getStatus();
+        }
+        if (resource instanceof Authorization authorization) {
+            return authorization.getStatus();
         }
         return ((Challenge) resource).getStatus();
     }

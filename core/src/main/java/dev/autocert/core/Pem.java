@@ -98,6 +98,15 @@ final class Pem {
     }
 
     /** Decodes a PKCS#8 or traditional (OpenSSL) private key. Never puts key material in a message. */
+    /** The private key in {@code pem}, or empty when it cannot be parsed. */
+    static java.util.Optional<PrivateKey> decodePrivateKeyQuietly(byte[] pem) {
+        try {
+            return java.util.Optional.of(decodePrivateKey(pem));
+        } catch (IOException | RuntimeException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     static PrivateKey decodePrivateKey(byte[] pem) throws IOException {
         try (PEMParser parser = new PEMParser(new StringReader(new String(pem, StandardCharsets.US_ASCII)))) {
             Object object = parser.readObject();

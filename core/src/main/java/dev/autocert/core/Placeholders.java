@@ -30,15 +30,22 @@ final class Placeholders {
     private Placeholders() {
     }
 
+    /** How long before it expires a placeholder still served is made anew. */
+    static final Duration RENEW_BEFORE = Duration.ofDays(2);
+
     static CertifiedKey create(ManagedCertificate certificate) {
+        return create(certificate.name(), certificate.domains(), Instant.now());
+    }
+
+    /** A placeholder named {@code name} (its key-store alias) for {@code identifiers}. */
+    static CertifiedKey create(String name, java.util.List<String> identifiers, Instant now) {
         KeyPair keyPair = KeyType.EC_P256.generate();
-        Instant now = Instant.now();
         X500Name subject = new X500NameBuilder(BCStyle.INSTANCE)
                 .addRDN(BCStyle.O, "Autocert placeholder")
-                .addRDN(BCStyle.CN, certificate.name())
+                .addRDN(BCStyle.CN, identifiers.get(0))
                 .build();
-        GeneralName[] names = certificate.domains().stream()
-                .map(domain -> new GeneralName(GeneralName.dNSName, domain))
+        GeneralName[] names = identifiers.stream()
+                .map(id -> new GeneralName(DomainNames.isIp(id) ? GeneralName.iPAddress : GeneralName.dNSName, id))
                 .toArray(GeneralName[]::new);
         try {
             var builder = new JcaX509v3CertificateBuilder(subject, CertifiedKey.randomSerial(),
@@ -47,9 +54,9 @@ final class Placeholders {
             builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
             var signer = new JcaContentSignerBuilder("SHA256withECDSA").build(keyPair.getPrivate());
             X509Certificate x509 = new JcaX509CertificateConverter().getCertificate(builder.build(signer));
-            return CertifiedKey.placeholder(certificate.name(), keyPair.getPrivate(), x509);
+            return CertifiedKey.placeholder(name, keyPair.getPrivate(), x509);
         } catch (GeneralSecurityException | OperatorCreationException | java.io.IOException e) {
-            throw new IllegalStateException("Cannot make a placeholder certificate for " + certificate.name(), e);
+            throw new IllegalStateException("Cannot make a placeholder certificate for " + identifiers, e);
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.autocert.core;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -40,6 +41,29 @@ public interface Storage {
 
     /** Every key that starts with {@code prefix} + {@code /}, at any depth, sorted. Empty when there are none. */
     List<String> list(String prefix) throws IOException;
+
+    /**
+     * Replaces the set of values under {@code prefix} with {@code values} (their names relative to
+     * {@code prefix}, one segment each), such as the four PEM files of {@code live/NAME}. Stores
+     * that can should make the set change at once, so that a reader never sees a new private key
+     * beside an old certificate; {@link FileStorage} does. The default stores each value in turn.
+     */
+    default void storeSet(String prefix, Map<String, byte[]> values) throws IOException {
+        for (Map.Entry<String, byte[]> entry : values.entrySet()) {
+            store(prefix + "/" + entry.getKey(), entry.getValue());
+        }
+    }
+
+    /**
+     * Prepares the store and checks that it can be written, once, when an engine starts, so that
+     * a store that cannot work is reported at once rather than at the first order. The default
+     * does nothing.
+     *
+     * @throws IOException naming what is wrong (the place and the system's error) and, where it
+     *     can, what to run to fix it
+     */
+    default void open() throws IOException {
+    }
 
     /**
      * Takes the lock {@code name} if it is free (or its lease has run out), without waiting.

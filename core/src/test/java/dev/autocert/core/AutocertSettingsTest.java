@@ -74,12 +74,54 @@ class AutocertSettingsTest {
 
     @Test
     void refusesInvalidDomainNames() {
-        for (String bad : List.of("exa_mple.com", "-a.example.com", "localhost", "a..example.com", "127.0.0.1",
-                "www.*.example.com", "a".repeat(64) + ".com")) {
+        for (String bad : List.of("exa_mple.com", "-a.example.com", "localhost", "a..example.com", "999.0.0.1",
+                "1.2.3.4.5", "2001:db8::g", "www.*.example.com", "a".repeat(64) + ".com")) {
             var e = invalid(with("autocert.domains", bad));
             assertEquals("autocert.domains", e.setting(), bad);
             assertTrue(e.getMessage().contains(bad.length() > 40 ? bad.substring(0, 10) : bad), e.getMessage());
         }
+    }
+
+    @Test
+    void acceptsIpAddressesInTheirCanonicalForm() {
+        AutocertSettings settings = AutocertSettings.fromProperties(with("autocert.domains",
+                "203.0.113.7;2001:DB8:0:0:0:0:0:7,[::1]"));
+        assertEquals(List.of("203.0.113.7"), settings.certificates().get(0).domains());
+        assertEquals(List.of("2001:db8::7", "::1"), settings.certificates().get(1).domains());
+        assertEquals("2001_db8__7", settings.certificates().get(1).storageName());
+        var e = invalid(with("autocert.domains", "127.0.0.1,127.000.000.001"));
+        assertTrue(e.getMessage().contains("listed twice"), e.getMessage());
+    }
+
+    @Test
+    void takesSeveralCasInOrderAndComparesThemHoweverSpelled() {
+        AutocertSettings settings = AutocertSettings.fromProperties(with("autocert.domains", "example.com",
+                "autocert.agree-tos", "true", "autocert.ca", "letsencrypt, https://ca.example.net:443/dir/",
+                "autocert.eab-kid", "kid", "autocert.eab-hmac-key", "c2VjcmV0"));
+        assertEquals(List.of(java.net.URI.create("https://acme-v02.api.letsencrypt.org/directory"),
+                java.net.URI.create("https://ca.example.net:443/dir/")), settings.cas());
+        assertEquals(settings.cas().get(0), settings.ca());
+        assertTrue(AutocertSettings.sameCa(java.net.URI.create("https://CA.example.net/dir"), settings.cas().get(1)));
+        var twice = invalid(with("autocert.domains", "example.com", "autocert.ca",
+                "https://ca.example.net/dir,https://ca.example.net:443/dir/"));
+        assertEquals("autocert.ca", twice.setting());
+        assertTrue(twice.getMessage().contains("twice"), twice.getMessage());
+        var zerossl = invalid(with("autocert.domains", "example.com", "autocert.agree-tos", "true",
+                "autocert.ca", "letsencrypt,zerossl"));
+        assertEquals("autocert.eab-kid", zerossl.setting(), "a fallback CA that needs EAB needs its credentials too");
+    }
+
+    @Test
+    void aRequiredProfileNeedsAProfile() {
+        var e = invalid(with("autocert.domains", "example.com", "autocert.profile-required", "true"));
+        assertEquals("autocert.profile-required", e.setting());
+        assertTrue(e.getMessage().contains("autocert.profile=shortlived"), e.getMessage());
+    }
+
+    @Test
+    void namesTheClosestKnownKeyForTransposedLetters() {
+        var e = invalid(with("autocert.domian", "example.com"));
+        assertTrue(e.getMessage().contains("did you mean autocert.domains?"), e.getMessage());
     }
 
     @Test

@@ -188,18 +188,34 @@ class CertificateManagerPebbleTest {
     }
 
     @Test
-    void aProfileTheCaDoesNotOfferFailsWithTheSettingNamed() throws Exception {
+    void aRequiredProfileTheCaDoesNotOfferFailsWithTheSettingNamed() throws Exception {
         String name = "profile.example.test";
         Events events = new Events();
-        try (CertificateManager manager = manager(PebbleFixtures.settings(PEBBLE, storage, name).profile("shortlived").build(), events)) {
+        try (CertificateManager manager = manager(PebbleFixtures.settings(PEBBLE, storage, name).profile("shortlived")
+                .profileRequired(true).build(), events)) {
             manager.start();
             CertificateEvent failed = events.await(CertificateEvent.Type.FAILED, name, TIMEOUT);
             AutocertException cause = failed.cause().orElseThrow();
             assertTrue(cause.getMessage().startsWith("autocert.profile: the CA"), cause.getMessage());
+            assertTrue(cause.getMessage().contains("autocert.profile-required"), cause.getMessage());
             assertFalse(cause.retryable());
             assertTrue(failed.certificate().placeholder(), "the placeholder keeps serving");
             assertTrue(failed.nextAttempt().orElseThrow().isAfter(failed.time().plus(Duration.ofHours(4))),
                     "a failure that needs a person waits the longest step");
+        }
+    }
+
+    @Test
+    void aPreferredProfileTheCaDoesNotOfferGetsItsDefault() throws Exception {
+        String name = "preferred-profile.example.test";
+        Events events = new Events();
+        try (CertificateManager manager = manager(PebbleFixtures.settings(PEBBLE, storage, name).profile("shortlived").build(), events)) {
+            manager.start();
+            CertifiedKey issued = events.await(CertificateEvent.Type.OBTAINED, name, TIMEOUT).certificate();
+            assertFalse(issued.placeholder());
+            assertEquals(List.of(), events.of(CertificateEvent.Type.FAILED), "as Certbot's --preferred-profile: no failure");
+            assertFalse(Files.readString(storage.resolve("renewal/" + name + ".properties")).contains("profile="),
+                    "the lineage records that no profile was used");
         }
     }
 

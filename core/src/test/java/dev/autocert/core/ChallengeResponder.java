@@ -16,13 +16,35 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 final class ChallengeResponder implements AutoCloseable {
 
-    private final HttpServer server;
+    private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
     private final List<Http01Tokens> sources = new CopyOnWriteArrayList<>();
 
+    private final long delayMillis;
+
     ChallengeResponder(int port) throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 16);
+        this(port, java.time.Duration.ZERO);
+    }
+
+    /** A responder that answers each request after {@code delay}, as a slow server does, so that validation takes that long. */
+    ChallengeResponder(int port, java.time.Duration delay) throws IOException {
+        this.delayMillis = delay.toMillis();
+        // 127.0.0.1 for names, which Pebble's DNS resolves there, and ::1 for IPv6 certificates
+        for (InetAddress address : List.of(InetAddress.getByName("127.0.0.1"), InetAddress.getByName("::1"))) {
+            servers.add(listen(address, port));
+        }
+    }
+
+    private HttpServer listen(InetAddress address, int port) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress(address, port), 16);
         server.createContext("/", exchange -> {
             String path = exchange.getRequestURI().getRawPath();
+            if (delayMillis > 0) {
+                try {
+                    Thread.sleep(delayMillis);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             Optional<String> body = sources.stream().map(t -> t.respond(path)).flatMap(Optional::stream).findFirst();
             byte[] bytes = body.orElse("").getBytes(StandardCharsets.US_ASCII);
             exchange.getResponseHeaders().set("Content-Type", "text/plain");
@@ -32,6 +54,7 @@ final class ChallengeResponder implements AutoCloseable {
             }
         });
         server.start();
+        return server;
     }
 
     /** Answers the challenges of {@code manager} too. */
@@ -42,6 +65,6 @@ final class ChallengeResponder implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
+        servers.forEach(server -> server.stop(0));
     }
 }

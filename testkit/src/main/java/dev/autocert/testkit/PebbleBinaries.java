@@ -19,14 +19,21 @@ import java.util.Set;
  *
  * @param pebble the Pebble ACME server
  * @param challengeTestServer the mock DNS server that ships with Pebble
+ * @param current whether these are Pebble 2.10 or later, whose mock DNS server takes other flags
  */
-record PebbleBinaries(Path pebble, Path challengeTestServer) {
+record PebbleBinaries(Path pebble, Path challengeTestServer, boolean current) {
 
     /** System property naming the {@code pebble} executable to use. */
     static final String PEBBLE_PROPERTY = "autocert.testkit.pebble";
 
     /** The command that installs both programs on Debian and Ubuntu. */
     static final String INSTALL_COMMAND = "sudo apt-get install -y pebble";
+
+    /** System property naming the {@code pebble} 2.10 (or later) executable, for ARI and profiles. */
+    static final String CURRENT_PROPERTY = "autocert.testkit.pebble-current";
+
+    /** The command, in an Autocert checkout, that fetches Pebble 2.10 into {@link #currentCacheDirectory()}. */
+    static final String FETCH_CURRENT_COMMAND = "scripts/fetch-pebble";
 
     private static final String PEBBLE = "pebble";
     private static final String CHALLENGE_TEST_SERVER = "pebble-challtestsrv";
@@ -55,7 +62,41 @@ record PebbleBinaries(Path pebble, Path challengeTestServer) {
         Path siblingDirectory = pebble.toAbsolutePath().getParent();
         Path challengeTestServer = search(CHALLENGE_TEST_SERVER, siblingDirectory)
                 .orElseThrow(() -> missing(CHALLENGE_TEST_SERVER, searchPath(siblingDirectory)));
-        return new PebbleBinaries(pebble, challengeTestServer);
+        return new PebbleBinaries(pebble, challengeTestServer, false);
+    }
+
+    /**
+     * Finds Pebble 2.10 or later (ARI, profiles, Retry-After settings): the system property
+     * {@value #CURRENT_PROPERTY}, else {@code pebble} in {@link #currentCacheDirectory()}, where
+     * {@code scripts/fetch-pebble} puts Debian sid's package.
+     *
+     * @throws IllegalStateException when it is missing; the message gives the commands that fetch it
+     */
+    static PebbleBinaries locateCurrent() {
+        String property = System.getProperty(CURRENT_PROPERTY);
+        Path pebble = property != null && !property.isBlank() ? Path.of(property)
+                : currentCacheDirectory().resolve(PEBBLE);
+        if (!Files.isRegularFile(pebble) || !Files.isExecutable(pebble)) {
+            throw new IllegalStateException("Pebble 2.10 not found: " + pebble + " is not an executable file. "
+                    + "This test needs a Pebble with ARI and profiles, which Debian bookworm's 2.4 lacks. "
+                    + "Fetch Debian sid's package with: " + FETCH_CURRENT_COMMAND + " (in the Autocert repository; "
+                    + "docs/testing.md shows the same steps by hand), or set the system property "
+                    + CURRENT_PROPERTY + " to a pebble 2.10 executable.");
+        }
+        Path challengeTestServer = pebble.toAbsolutePath().getParent().resolve(CHALLENGE_TEST_SERVER);
+        if (!Files.isExecutable(challengeTestServer)) {
+            challengeTestServer = search(CHALLENGE_TEST_SERVER, null)
+                    .orElseThrow(() -> missing(CHALLENGE_TEST_SERVER, searchPath(null)));
+        }
+        return new PebbleBinaries(pebble, challengeTestServer, true);
+    }
+
+    /** Where {@code scripts/fetch-pebble} keeps Pebble 2.10: {@code $AUTOCERT_CACHE/pebble-2.10}, by default under {@code ~/.cache/autocert}. */
+    static Path currentCacheDirectory() {
+        String cache = System.getenv("AUTOCERT_CACHE");
+        Path base = cache != null && !cache.isBlank() ? Path.of(cache)
+                : Path.of(System.getProperty("user.home"), ".cache", "autocert");
+        return base.resolve("pebble-2.10");
     }
 
     private static void requireExecutable(Path file, String program) {

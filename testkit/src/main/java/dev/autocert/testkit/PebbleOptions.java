@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.Collections;
 import java.util.Map;
 import java.util.Set;
 
@@ -21,6 +22,10 @@ import java.util.Set;
  * @param httpPort the HTTP-01 validation port, or 0 to pick a free one
  * @param tlsPort the TLS-ALPN-01 validation port, or 0 to pick a free one
  * @param pebbleBinary the {@code pebble} executable, or null to search for it
+ * @param current whether Pebble 2.10 or later is required (ARI, profiles, Retry-After settings)
+ * @param profiles the profiles to offer, by name, with their validity; empty for none
+ * @param retryAfterAuthz {@code retryAfterAuthz}, or null
+ * @param retryAfterOrder {@code retryAfterOrder}, or null
  */
 record PebbleOptions(
         int nonceRejectPercent,
@@ -31,7 +36,15 @@ record PebbleOptions(
         String eabHmacKey,
         int httpPort,
         int tlsPort,
-        Path pebbleBinary) {
+        Path pebbleBinary,
+        boolean current,
+        Map<String, Duration> profiles,
+        Duration retryAfterAuthz,
+        Duration retryAfterOrder) {
+
+    PebbleOptions {
+        profiles = Collections.unmodifiableMap(new LinkedHashMap<>(profiles));
+    }
 
     /**
      * {@return the environment variables Pebble is started with}
@@ -73,7 +86,26 @@ record PebbleOptions(
             pebble.put("externalAccountMACKeys", Json.object(Map.of(eabKeyId, Json.string(eabHmacKey))));
         }
         if (certificateValidity != null) {
+            // Pebble 2.4 reads this; 2.10 ignores it and takes validity from its profiles.
             pebble.put("certificateValidityPeriod", Long.toString(certificateValidity.toSeconds()));
+        }
+        Map<String, Duration> offered = new LinkedHashMap<>(profiles);
+        if (current && offered.isEmpty()) {
+            // Pebble 2.10's one profile when none is configured, with the validity asked for.
+            offered.put("default", certificateValidity != null ? certificateValidity : Duration.ofDays(90));
+        }
+        if (current) {
+            Map<String, String> rendered = new LinkedHashMap<>();
+            offered.forEach((name, validity) -> rendered.put(name, Json.object(Map.of(
+                    "description", Json.string("The " + name + " profile"),
+                    "validityPeriod", Long.toString(validity.toSeconds())))));
+            pebble.put("profiles", Json.object(rendered));
+        }
+        if (retryAfterAuthz != null || retryAfterOrder != null) {
+            Map<String, String> retryAfter = new LinkedHashMap<>();
+            retryAfter.put("authz", Long.toString(retryAfterAuthz == null ? 0 : retryAfterAuthz.toSeconds()));
+            retryAfter.put("order", Long.toString(retryAfterOrder == null ? 0 : retryAfterOrder.toSeconds()));
+            pebble.put("retryAfter", Json.object(retryAfter));
         }
         return Json.object(Map.of("pebble", Json.object(pebble)));
     }

@@ -110,11 +110,13 @@ final class PebbleProcesses {
         return List.of(
                 binaries.challengeTestServer().toString(),
                 "-management", loopback + ":" + ports.challengeManagement(),
-                "-dns01", loopback + ":" + ports.dns(),
+                // 2.10 renamed -dns01 to -dnsserver and added a DNS-over-HTTPS listener on every interface.
+                binaries.current() ? "-dnsserver" : "-dns01", loopback + ":" + ports.dns(),
                 // Every challenge responder off: the application under test answers challenges.
                 "-http01", "",
                 "-https01", "",
                 "-tlsalpn01", "",
+                binaries.current() ? "-doh" : "-tlsalpn01", "",
                 // Every name resolves to 127.0.0.1 only; an AAAA answer of ::1 would make Pebble
                 // validate against a server that listens on 127.0.0.1 alone.
                 "-defaultIPv4", loopback,

@@ -137,7 +137,8 @@ public final class PebbleServer implements AutoCloseable, BeforeAllCallback, Aft
             LOG.warn("Pebble had exited by itself; cleaning up before starting it again");
             stop();
         }
-        PebbleBinaries binaries = PebbleBinaries.locate(options.pebbleBinary());
+        PebbleBinaries binaries = options.current() && options.pebbleBinary() == null
+                ? PebbleBinaries.locateCurrent() : PebbleBinaries.locate(options.pebbleBinary());
         if (certificates == null) {
             certificates = PebbleCertificates.generate();
             managementClient = new ManagementClient(certificates.trustContext());
@@ -374,6 +375,37 @@ public final class PebbleServer implements AutoCloseable, BeforeAllCallback, Aft
      */
     public KeyStore issuingTrustStore() {
         return PebbleCertificates.trustStore(issuingRoots(), "pebble-root-");
+    }
+
+    // ---------------------------------------------------------------- Pebble's log
+
+    /**
+     * Returns the lines Pebble has written since it was started (across {@link #restart()}), for
+     * tests that count what a client asked the CA: each request Pebble serves is one line naming
+     * its method and path, such as {@code POST /order-plz} or {@code GET /draft-ietf-acme-ari-03/renewalInfo/…}.
+     *
+     * @return the log lines, oldest first
+     * @throws IllegalStateException when Pebble is not running
+     */
+    public synchronized List<String> log() {
+        requireRunning();
+        try {
+            return Files.readAllLines(workDirectory.resolve("pebble.log"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not read Pebble's log", e);
+        }
+    }
+
+    /**
+     * Counts the lines of {@link #log()} that contain {@code fragment}.
+     *
+     * @param fragment for example {@code "POST /order-plz"} (new orders), {@code "POST /sign-me-up"}
+     *     (new accounts) or {@code "renewalInfo/ -> calling"} (ARI requests)
+     * @return how many lines contain it
+     */
+    public long countLogLines(String fragment) {
+        Objects.requireNonNull(fragment, "fragment");
+        return log().stream().filter(line -> line.contains(fragment)).count();
     }
 
     // ---------------------------------------------------------------- mock DNS
@@ -675,8 +707,64 @@ public final class PebbleServer implements AutoCloseable, BeforeAllCallback, Aft
         private int httpPort;
         private int tlsPort;
         private Path pebbleBinary;
+        private boolean current;
+        private final Map<String, Duration> profiles = new LinkedHashMap<>();
+        private Duration retryAfterAuthz;
+        private Duration retryAfterOrder;
 
         private Builder() {
+        }
+
+        /**
+         * Runs Pebble 2.10 or later, which has ARI (RFC 9773), profiles and {@code Retry-After}
+         * settings, instead of Debian bookworm's 2.4. It is looked for where
+         * {@code scripts/fetch-pebble} puts it ({@code ~/.cache/autocert/pebble-2.10}, or
+         * {@code $AUTOCERT_CACHE/pebble-2.10}) or at the system property
+         * {@code autocert.testkit.pebble-current}; when missing, {@link #start()} fails with the
+         * command that fetches it.
+         *
+         * @return this builder
+         */
+        public Builder current() {
+            this.current = true;
+            return this;
+        }
+
+        /**
+         * Offers an ACME profile (Pebble 2.10): {@code name} issues certificates valid for
+         * {@code validity}. 
+         * Pebble picks one of them at random for an order that names none, so a test that orders
+         * without a profile should offer one only. Without any, Pebble 2.10 offers {@code default},
+         * with the {@link #certificateValidity} asked for. Implies {@link #current()}.
+         *
+         * @param name the profile's name, as clients ask for it
+         * @param validity how long its certificates are valid
+         * @return this builder
+         */
+        public Builder profile(String name, Duration validity) {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(validity, "validity");
+            if (validity.toSeconds() < 1) {
+                throw new IllegalArgumentException("validity must be at least one second: " + validity);
+            }
+            profiles.put(name, validity);
+            current = true;
+            return this;
+        }
+
+        /**
+         * Makes Pebble (2.10) send {@code Retry-After} on authorizations being validated, on
+         * finalization and on orders being processed, as a busy CA does. Implies {@link #current()}.
+         *
+         * @param authorization the delay announced on authorizations, whole seconds
+         * @param order the delay announced on orders, whole seconds
+         * @return this builder
+         */
+        public Builder retryAfter(Duration authorization, Duration order) {
+            this.retryAfterAuthz = Objects.requireNonNull(authorization, "authorization");
+            this.retryAfterOrder = Objects.requireNonNull(order, "order");
+            current = true;
+            return this;
         }
 
         /**
@@ -693,7 +781,8 @@ public final class PebbleServer implements AutoCloseable, BeforeAllCallback, Aft
 
         /**
          * Sets the validity of the certificates Pebble issues (the configuration's
-         * {@code certificateValidityPeriod}), for example a few minutes to test renewal.
+         * {@code certificateValidityPeriod}; on Pebble 2.10, the validity of its {@code default}
+         * profile), for example a few minutes to test renewal.
          *
          * @param validity one second or more; rounded down to whole seconds
          * @return this builder
@@ -799,7 +888,8 @@ public final class PebbleServer implements AutoCloseable, BeforeAllCallback, Aft
          */
         public PebbleServer build() {
             return new PebbleServer(new PebbleOptions(nonceRejectPercent, certificateValidity, alternateRoots,
-                    authorizationReusePercent, eabKeyId, eabHmacKey, httpPort, tlsPort, pebbleBinary));
+                    authorizationReusePercent, eabKeyId, eabHmacKey, httpPort, tlsPort, pebbleBinary, current,
+                    profiles, retryAfterAuthz, retryAfterOrder));
         }
 
         private static int percent(int value, String name) {

@@ -90,7 +90,10 @@ public final class AutocertListener implements LifecycleListener {
         values.put("agree-tos", value);
     }
 
-    /** Sets {@code autocert.ca}: {@code letsencrypt}, {@code letsencrypt-staging}, {@code zerossl}, {@code google} or a directory URL. */
+    /**
+     * Sets {@code autocert.ca}: {@code letsencrypt}, {@code letsencrypt-staging}, {@code zerossl},
+     * {@code google} or a directory URL; several, separated by commas, to fall back on in order.
+     */
     public void setCa(String value) {
         values.put("ca", value);
     }
@@ -123,6 +126,11 @@ public final class AutocertListener implements LifecycleListener {
     /** Sets {@code autocert.profile}, the ACME profile to ask for. */
     public void setProfile(String value) {
         values.put("profile", value);
+    }
+
+    /** Sets {@code autocert.profile-required}: {@code true} fails an order when the CA does not offer the profile. */
+    public void setProfileRequired(String value) {
+        values.put("profile-required", value);
     }
 
     /** Sets {@code autocert.eab-kid}, the external account binding key id. */

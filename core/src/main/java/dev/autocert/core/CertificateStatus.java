@@ -1,0 +1,42 @@
+package dev.autocert.core;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What the engine knows of one managed certificate now, for health checks, status pages and the
+ * operator's command line. Immutable; never holds a secret.
+ *
+ * @param name         the managed certificate's name
+ * @param domains      the identifiers it is configured for
+ * @param served       the certificate served now: the real one, or a placeholder
+ * @param waiting      the configured names no CA-issued certificate covers yet; they are served a
+ *                     placeholder until the new certificate arrives (empty when all are covered)
+ * @param pending      why a new certificate is being ordered even though one serves: not issued
+ *                     yet, names added, another key type or CA; empty when none is needed
+ * @param nextRenewal  when the served certificate is due for renewal, for a real one
+ * @param renewalRule  what set {@code nextRenewal}: {@code ari-window}, {@code lifetime-ratio}
+ *                     or {@code emergency}
+ * @param failures     the number of consecutive failed attempts, 0 when the last one succeeded
+ * @param lastError    the message of the last failure, while {@code failures > 0}
+ * @param nextAttempt  when the engine next looks at this certificate, when it is running
+ */
+public record CertificateStatus(String name, List<String> domains, CertifiedKey served, List<String> waiting,
+        Optional<String> pending, Optional<Instant> nextRenewal, Optional<String> renewalRule, int failures,
+        Optional<String> lastError, Optional<Instant> nextAttempt) {
+
+    public CertificateStatus {
+        requireNonNull(name, "name");
+        domains = List.copyOf(domains);
+        requireNonNull(served, "served");
+        waiting = List.copyOf(waiting);
+        requireNonNull(pending, "pending");
+        requireNonNull(nextRenewal, "nextRenewal");
+        requireNonNull(renewalRule, "renewalRule");
+        requireNonNull(lastError, "lastError");
+        requireNonNull(nextAttempt, "nextAttempt");
+    }
+}
