@@ -226,7 +226,9 @@ public final class CertificateManager implements AutoCloseable {
                     : RenewalPolicy.decide(current.notBefore(), current.notAfter(), Optional.ofNullable(state.ari).map(AriRecords.Record::choice));
             AutocertException error = state.lastError;
             result.add(new CertificateStatus(state.certificate.name(), state.certificate.domains(), current, waiting,
-                    Optional.ofNullable(state.pending), Optional.ofNullable(decision).map(RenewalPolicy.Decision::due),
+                    Optional.ofNullable(state.pending).or(() -> current.placeholder()
+                            ? Optional.of("no certificate has been issued yet") : Optional.empty()),
+                    Optional.ofNullable(decision).map(RenewalPolicy.Decision::due),
                     Optional.ofNullable(decision).map(d -> d.reason().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')),
                     state.failures, Optional.ofNullable(error).map(Throwable::getMessage),
                     phase == Phase.STARTED ? Optional.ofNullable(state.nextLook) : Optional.empty()));

@@ -57,6 +57,25 @@ class AutocertJettyTest {
     }
 
     @Test
+    void servesAnIpAddressCertificateToClientsThatSendNoSni() throws Exception {
+        server = TestServers.httpsServer();
+        AutocertJetty autocert = AutocertJetty.install(server,
+                TestServers.waitingFor(TestServers.pebble(PEBBLE, storage, "127.0.0.1;" + A)));
+        server.start();
+        int port = TestServers.httpsPort(server);
+        SSLContext pebbleRoots = HttpsProbe.trusting(PEBBLE.issuingTrustStore());
+        // A client connecting to https://127.0.0.1/ sends no SNI and checks the IP address SAN.
+        try (HttpsProbe.Connection ip = HttpsProbe.connect(pebbleRoots, port, null, "127.0.0.1");
+                HttpsProbe.Connection named = HttpsProbe.connect(pebbleRoots, port, A, A)) {
+            assertEquals(TestServers.served(autocert, "127.0.0.1").certificate(), ip.served());
+            assertEquals(List.of(List.of(7, "127.0.0.1")), ip.served().getSubjectAlternativeNames().stream()
+                    .map(san -> List.<Object>copyOf(san)).toList());
+            assertEquals(200, ip.get("/", "127.0.0.1").status());
+            assertEquals(TestServers.served(autocert, A).certificate(), named.served());
+        }
+    }
+
+    @Test
     void servesTwoPebbleCertificatesOnOneConnectorChosenBySni() throws Exception {
         server = TestServers.httpsServer();
         AutocertJetty autocert = AutocertJetty.install(server,

@@ -134,8 +134,8 @@ public class AutocertAutoConfiguration {
         @Bean
         @ConditionalOnEnabledHealthIndicator("autocert")
         @ConditionalOnMissingBean(name = "autocertHealthIndicator")
-        AutocertHealthIndicator autocertHealthIndicator(CertificateStatuses statuses) {
-            return new AutocertHealthIndicator(statuses, Clock.systemUTC());
+        AutocertHealthIndicator autocertHealthIndicator(CertificateStatuses statuses, CertificateManager manager) {
+            return new AutocertHealthIndicator(statuses, manager::status, Clock.systemUTC());
         }
 
         @Bean

@@ -20,11 +20,18 @@ import org.springframework.boot.actuate.health.Health;
 public final class AutocertHealthIndicator extends AbstractHealthIndicator {
 
     private final CertificateStatuses statuses;
+    private final java.util.function.Supplier<java.util.List<dev.autocert.core.CertificateStatus>> engine;
     private final Clock clock;
 
     AutocertHealthIndicator(CertificateStatuses statuses, Clock clock) {
+        this(statuses, java.util.List::of, clock);
+    }
+
+    AutocertHealthIndicator(CertificateStatuses statuses,
+            java.util.function.Supplier<java.util.List<dev.autocert.core.CertificateStatus>> engine, Clock clock) {
         super("Autocert health check failed");
         this.statuses = statuses;
+        this.engine = engine;
         this.clock = clock;
     }
 
@@ -32,8 +39,16 @@ public final class AutocertHealthIndicator extends AbstractHealthIndicator {
     protected void doHealthCheck(Health.Builder builder) {
         Instant now = clock.instant();
         boolean down = false;
+        Map<String, dev.autocert.core.CertificateStatus> byName = new LinkedHashMap<>();
+        engine.get().forEach(s -> byName.put(s.name(), s));
         for (CertificateStatuses.Status status : statuses.statuses()) {
             Map<String, Object> details = new LinkedHashMap<>();
+            dev.autocert.core.CertificateStatus known = byName.get(status.certificate().name());
+            if (known != null && !known.waiting().isEmpty()) {
+                // names not covered by a CA-issued certificate yet, and why a new one is being ordered
+                details.put("waiting", known.waiting());
+                known.pending().ifPresent(pending -> details.put("pending", pending));
+            }
             if (status.served().isPresent()) {
                 CertifiedKey served = status.served().get();
                 details.put("notAfter", served.notAfter().toString());

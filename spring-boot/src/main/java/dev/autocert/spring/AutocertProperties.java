@@ -74,10 +74,16 @@ public class AutocertProperties {
     private int httpPort = 80;
 
     /**
-     * ACME profile to ask for, for example Let's Encrypt's "shortlived". When not set, the CA's
-     * default.
+     * ACME profile to ask for, for example Let's Encrypt's "shortlived". When not set, or when the
+     * CA does not offer it, the CA's default.
      */
     private String profile;
+
+    /**
+     * Whether an order fails when the CA does not offer the profile asked for, instead of
+     * getting the CA's default profile.
+     */
+    private boolean profileRequired = false;
 
     /**
      * External account binding key id, from the CA account (ZeroSSL and Google require it).
@@ -175,6 +181,14 @@ public class AutocertProperties {
         this.httpPort = httpPort;
     }
 
+    public boolean isProfileRequired() {
+        return profileRequired;
+    }
+
+    public void setProfileRequired(boolean profileRequired) {
+        this.profileRequired = profileRequired;
+    }
+
     public String getProfile() {
         return profile;
     }
@@ -243,6 +257,7 @@ public class AutocertProperties {
         put(values, "challenges", challenges);
         put(values, "http-port", String.valueOf(httpPort));
         put(values, "profile", profile);
+        put(values, "profile-required", String.valueOf(profileRequired));
         put(values, "eab-kid", eabKid);
         put(values, "eab-hmac-key", eabHmacKey);
         put(values, "preferred-chain", preferredChain);

@@ -55,6 +55,20 @@ class AutocertHealthIndicatorTest {
     }
 
     @Test
+    void namesTheNamesStillWaitingForACertificateAndWhy(@TempDir Path storage) {
+        CertificateManager manager = CertificateManager.builder(AutocertSettings.builder().domains("example.test")
+                .ca("https://localhost:9/dir").storage(storage).build()).listener(statuses).build();
+        manager.load();
+        AutocertHealthIndicator engineAware = new AutocertHealthIndicator(statuses, manager::status, Clock.fixed(NOW, ZoneOffset.UTC));
+
+        Health health = engineAware.health();
+
+        assertThat(details(health)).containsEntry("waiting", List.of("example.test"))
+                .containsEntry("pending", "no certificate has been issued yet");
+        manager.stop();
+    }
+
+    @Test
     void downWhenTheCertificateExpired() throws Exception {
         CertifiedKey key = TestCertificates.issue(NOW.minus(Duration.ofDays(90)), NOW.minusSeconds(1), "example.test");
         statuses.onEvent(event(CertificateEvent.Type.LOADED, key, null));
