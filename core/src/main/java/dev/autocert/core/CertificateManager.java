@@ -115,6 +115,11 @@ public final class CertificateManager implements AutoCloseable {
     /** The scheduler of the current run; guarded by {@link #lifecycle}, null unless started. */
     private ScheduledThreadPoolExecutor scheduler;
     private volatile Thread eventThread;
+    /** What handshakes are served now; replaced whole at each change. */
+    private volatile CertificateSet served = CertificateSet.EMPTY;
+    private final SniKeyManager keyManager = new SniKeyManager(() -> served);
+    /** While {@link #load()} runs: events held back, to be published once with the whole set. */
+    private List<Object[]> deferred;
 
     // Scheduler thread only.
     private final Map<String, Login> logins = new HashMap<>();
@@ -167,6 +172,15 @@ public final class CertificateManager implements AutoCloseable {
     /** The store this engine keeps its accounts and certificates in. */
     public Storage storage() {
         return storage;
+    }
+
+    /**
+     * The key manager that serves this engine's certificates, for every connector's SSL context:
+     * it picks each handshake's certificate by SNI from what the engine serves at that moment,
+     * so a new certificate needs no reload. The same instance every time.
+     */
+    public SniKeyManager keyManager() {
+        return keyManager;
     }
 
     /** The HTTP-01 challenges being validated now, for the server's challenge handler. */
@@ -258,6 +272,7 @@ public final class CertificateManager implements AutoCloseable {
                 throw new InvalidSettingException(AutocertSettings.PREFIX + AutocertSettings.STORAGE, e.getMessage());
             }
             checkAccountKeys();
+            deferred = new ArrayList<>();
             Map<String, Lineages.Stored> orphans = null;
             for (State state : states.values()) {
                 Lineages.Loaded found = readAtStart(state);
@@ -280,6 +295,15 @@ public final class CertificateManager implements AutoCloseable {
                     state.current = Placeholders.create(state.certificate.name(), state.certificate.domains(), clock.instant());
                     publish(CertificateEvent.Type.PLACEHOLDER, state, null, null);
                 }
+            }
+            // One set and one list for all of start-up: its cost grows with the number of
+            // certificates, not with its square.
+            List<Object[]> held = deferred;
+            deferred = null;
+            List<CertifiedKey> all = certificates();
+            served = new CertificateSet(all);
+            for (Object[] event : held) {
+                publish((CertificateEvent.Type) event[0], (State) event[1], null, null, all);
             }
             loaded = true;
         }
@@ -843,6 +867,19 @@ public final class CertificateManager implements AutoCloseable {
     }
 
     private void publish(CertificateEvent.Type type, State state, AutocertException cause, Instant next) {
+        if (deferred != null && Thread.holdsLock(lifecycle)) {
+            deferred.add(new Object[] {type, state});
+            return;
+        }
+        List<CertifiedKey> all = null;
+        if (type.changesCertificates()) {
+            all = certificates();
+            served = new CertificateSet(all); // the next handshake sees it
+        }
+        publish(type, state, cause, next, all != null ? all : certificates());
+    }
+
+    private void publish(CertificateEvent.Type type, State state, AutocertException cause, Instant next, List<CertifiedKey> all) {
         CertifiedKey current = state.current;
         String name = state.certificate.name();
         switch (type) {
@@ -867,7 +904,7 @@ public final class CertificateManager implements AutoCloseable {
         if (cause != null && LOG.isDebugEnabled()) {
             LOG.debug("Failure details for {}", name, cause);
         }
-        dispatch(new CertificateEvent(type, name, current, certificates(), Optional.ofNullable(cause),
+        dispatch(new CertificateEvent(type, name, current, all, Optional.ofNullable(cause),
                 state.failures, Optional.ofNullable(next), clock.instant()));
     }
 

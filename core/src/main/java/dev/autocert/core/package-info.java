@@ -7,6 +7,7 @@
  * {@link dev.autocert.core.ChallengeType}, {@link dev.autocert.core.InvalidSettingException},
  * {@link dev.autocert.core.AutocertException}, {@link dev.autocert.core.CertificateManager},
  * {@link dev.autocert.core.CertifiedKey}, {@link dev.autocert.core.CertificateEvent},
+ * {@link dev.autocert.core.CertificateStatus}, {@link dev.autocert.core.SniKeyManager},
  * {@link dev.autocert.core.CertificateListener}, {@link dev.autocert.core.Http01Tokens},
  * {@link dev.autocert.core.ChallengeSolver}, {@link dev.autocert.core.ChallengeData},
  * {@link dev.autocert.core.Storage}, {@link dev.autocert.core.FileStorage},
