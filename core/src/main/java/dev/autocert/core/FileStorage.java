@@ -105,7 +105,7 @@ public final class FileStorage implements Storage {
         Path dir = target.getParent();
         createDirectories(dir);
         if (posix && !dir.equals(root)) {
-            tighten(dir); // never a private key in a directory others can read
+            tighten(dir, true); // never a private key in a directory others can read
         }
         Path temp = dir.resolve("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
         try {
@@ -168,10 +168,15 @@ public final class FileStorage implements Storage {
             throw new IOException(root + " is not a directory");
         }
         if (posix) {
+            int tightened = 0;
             try (Stream<Path> dirs = Files.walk(root)) {
                 for (Path dir : dirs.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).toList()) {
-                    tighten(dir);
+                    tightened += tighten(dir, false) ? 1 : 0;
                 }
+            }
+            if (tightened > 0) {
+                LOG.info("Tightened {} director{} in {} to rwx------: they hold private keys", tightened,
+                        tightened == 1 ? "y" : "ies", root);
             }
         }
         Path probe = root.resolve(".write-test-" + UUID.randomUUID());
@@ -184,14 +189,18 @@ public final class FileStorage implements Storage {
         }
     }
 
-    private void tighten(Path dir) throws IOException {
+    /** Makes {@code dir} {@code 0700} if it is looser; reports whether it was. */
+    private boolean tighten(Path dir, boolean log) throws IOException {
         Set<PosixFilePermission> mode = Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
         if (mode.equals(DIR_MODE)) {
-            return;
+            return false;
         }
         try {
             Files.setPosixFilePermissions(dir, DIR_MODE);
-            LOG.info("Tightened {} from {} to rwx------: it holds private keys", dir, PosixFilePermissions.toString(mode));
+            if (log) {
+                LOG.info("Tightened {} from {} to rwx------: it holds private keys", dir, PosixFilePermissions.toString(mode));
+            }
+            return true;
         } catch (IOException e) {
             throw new IOException(dir + " is " + PosixFilePermissions.toString(mode) + " and cannot be tightened ("
                     + osError(e) + "); it holds private keys: run chmod 700 " + dir + " as its owner", e);

@@ -51,8 +51,12 @@ final class Lineages {
      *
      * @param ari whether the CA offered ARI when it issued it
      * @param profile the ACME profile the order asked for, if any
+     * @param digest the SHA-256 of the version's {@code privkey} and {@code fullchain} files as
+     *     stored, after the key was checked against its chain; a load that finds the same bytes
+     *     need not check again (a signature per certificate, the bulk of a large start-up)
      */
-    record Meta(int version, URI ca, List<String> domains, KeyType keyType, Instant stored, boolean ari, Optional<String> profile) {
+    record Meta(int version, URI ca, List<String> domains, KeyType keyType, Instant stored, boolean ari, Optional<String> profile,
+            Optional<String> digest) {
     }
 
     /** What {@link #load} found. */
@@ -105,7 +109,8 @@ final class Lineages {
         } catch (IOException | RuntimeException e) {
             return new Damaged(meta.version(), "version " + meta.version() + " cannot be parsed: " + e.getMessage());
         }
-        if (!key.keyMatches()) {
+        boolean unchanged = meta.digest().filter(d -> d.equals(digest(privkey.get(), fullchain.get()))).isPresent();
+        if (!unchanged && !key.keyMatches()) {
             return new Damaged(meta.version(), "privkey" + meta.version() + ".pem does not match fullchain" + meta.version() + ".pem");
         }
         return new Found(new Stored(key, meta));
@@ -138,7 +143,11 @@ final class Lineages {
         storage.store(archiveKey(name, "cert", version), files.cert());
         storage.store(archiveKey(name, "chain", version), files.chain());
         storage.store(archiveKey(name, "fullchain", version), files.fullchain());
-        Meta meta = new Meta(version, ca, certificate.domains(), keyType, Instant.now(), ari, profile);
+        if (!key.keyMatches()) {
+            throw new IOException("the private key does not match the certificate chain; nothing was stored");
+        }
+        Meta meta = new Meta(version, ca, certificate.domains(), keyType, Instant.now(), ari, profile,
+                Optional.of(digest(files.privkey(), files.fullchain())));
         storage.store(metaKey(name), formatMeta(meta)); // the commit
         storage.storeSet(liveKey(name), files.asMap());
         return new Stored(key.withVersion(version), meta);
@@ -149,17 +158,32 @@ final class Lineages {
      * behind by a crash between the commit and the copy); reports whether it had to.
      */
     boolean repairLive(String storageName, Stored stored) throws IOException {
-        PemFiles files = PemFiles.of(stored.key());
-        Optional<byte[]> cert = storage.load(liveKey(storageName) + "/cert.pem");
-        Optional<byte[]> privkey = storage.load(liveKey(storageName) + "/privkey.pem");
-        if (cert.isPresent() && privkey.isPresent() && java.util.Arrays.equals(cert.get(), files.cert())
-                && Pem.decodePrivateKeyQuietly(privkey.get()).map(k -> k.equals(stored.key().privateKey())).orElse(false)) {
+        int version = stored.meta().version();
+        String live = liveKey(storageName);
+        if (sameBytes(live + "/cert.pem", archiveKey(storageName, "cert", version))
+                && sameBytes(live + "/privkey.pem", archiveKey(storageName, "privkey", version))) {
             return false;
         }
-        storage.storeSet(liveKey(storageName), files.asMap());
-        LOG.info("Repaired live/{}: it now holds version {} again, as renewal/{}.properties says",
-                storageName, stored.meta().version(), storageName);
+        storage.storeSet(live, PemFiles.of(stored.key()).asMap());
+        LOG.info("Repaired live/{}: it now holds version {} again, as renewal/{}.properties says", storageName, version, storageName);
         return true;
+    }
+
+    private boolean sameBytes(String a, String b) throws IOException {
+        Optional<byte[]> first = storage.load(a);
+        Optional<byte[]> second = storage.load(b);
+        return first.isPresent() && second.isPresent() && java.util.Arrays.equals(first.get(), second.get());
+    }
+
+    static String digest(byte[] privkey, byte[] fullchain) {
+        try {
+            java.security.MessageDigest sha256 = java.security.MessageDigest.getInstance("SHA-256");
+            sha256.update(privkey);
+            sha256.update(fullchain);
+            return java.util.HexFormat.of().formatHex(sha256.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+        }
     }
 
     /** The four PEM files of a version, as Certbot writes them. */
@@ -221,6 +245,7 @@ final class Lineages {
         p.setProperty("stored", meta.stored().toString());
         p.setProperty("ari", Boolean.toString(meta.ari()));
         meta.profile().ifPresent(profile -> p.setProperty("profile", profile));
+        meta.digest().ifPresent(digest -> p.setProperty("digest", digest));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
             p.store(out, "Autocert lineage: the current version and how it was ordered");
@@ -237,7 +262,7 @@ final class Lineages {
             return new Meta(Integer.parseInt(p.getProperty("version")), URI.create(p.getProperty("ca")),
                     List.of(p.getProperty("domains").split(",")), KeyType.parse("key-type", p.getProperty("key-type")),
                     Instant.parse(p.getProperty("stored")), Boolean.parseBoolean(p.getProperty("ari")),
-                    Optional.ofNullable(p.getProperty("profile")));
+                    Optional.ofNullable(p.getProperty("profile")), Optional.ofNullable(p.getProperty("digest")));
         } catch (RuntimeException e) {
             throw new IOException("renewal properties are incomplete (" + e.getClass().getSimpleName() + ")");
         }
