@@ -14,8 +14,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,23 +28,15 @@ class CertificateManagerPebbleTest {
     @RegisterExtension
     static final PebbleServer PEBBLE = PebbleServer.builder().build();
 
-    private static ChallengeResponder responder;
+    @RegisterExtension
+    static final ChallengeResponder RESPONDER = ChallengeResponder.forClass(PEBBLE);
+
 
     @TempDir
     Path storage;
 
-    @BeforeAll
-    static void startResponder() throws Exception {
-        responder = new ChallengeResponder(PEBBLE.httpPort());
-    }
-
-    @AfterAll
-    static void stopResponder() {
-        responder.close();
-    }
-
     private CertificateManager manager(AutocertSettings settings, Events events) {
-        return responder.serve(CertificateManager.builder(settings).listener(events).build());
+        return RESPONDER.serve(CertificateManager.builder(settings).listener(events).build());
     }
 
     @ParameterizedTest
@@ -264,7 +254,7 @@ class CertificateManagerPebbleTest {
                 .listener(events)
                 .build();
         try (manager) {
-            responder.serve(manager).start();
+            RESPONDER.serve(manager).start();
             events.await(CertificateEvent.Type.OBTAINED, name, TIMEOUT);
             assertFalse(manager.certificate(name).orElseThrow().placeholder());
         }

@@ -13,8 +13,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,20 +34,12 @@ class CertificateManagerProtocolTest {
             .profile("shortlived", Duration.ofDays(6))
             .build();
 
-    private static ChallengeResponder responder;
+    @RegisterExtension
+    static final ChallengeResponder RESPONDER = ChallengeResponder.forClass(PEBBLE);
+
 
     @TempDir
     Path storage;
-
-    @BeforeAll
-    static void startResponder() throws Exception {
-        responder = new ChallengeResponder(PEBBLE.httpPort());
-    }
-
-    @AfterAll
-    static void stopResponder() {
-        responder.close();
-    }
 
     /** Pebble picks a random profile for an order that names none: these tests always name one. */
     private AutocertSettings.Builder settings(String domains, String profile) {
@@ -57,7 +47,7 @@ class CertificateManagerProtocolTest {
     }
 
     private static CertificateManager manager(AutocertSettings settings, Events events, MutableClock clock) {
-        return responder.serve(CertificateManager.builder(settings).listener(events).clock(clock)
+        return RESPONDER.serve(CertificateManager.builder(settings).listener(events).clock(clock)
                 .storageCheckInterval(Duration.ofMillis(200)).build());
     }
 

@@ -20,8 +20,6 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,23 +36,15 @@ class CertificateManagerResilienceTest {
     @RegisterExtension
     static final PebbleServer PEBBLE = PebbleServer.builder().build();
 
-    private static ChallengeResponder responder;
+    @RegisterExtension
+    static final ChallengeResponder RESPONDER = ChallengeResponder.forClass(PEBBLE);
+
 
     @TempDir
     Path storage;
 
-    @BeforeAll
-    static void startResponder() throws Exception {
-        responder = new ChallengeResponder(PEBBLE.httpPort());
-    }
-
-    @AfterAll
-    static void stopResponder() {
-        responder.close();
-    }
-
     private static CertificateManager served(CertificateManager.Builder builder) {
-        return responder.serve(builder.storageCheckInterval(Duration.ofMillis(200)).build());
+        return RESPONDER.serve(builder.storageCheckInterval(Duration.ofMillis(200)).build());
     }
 
     private CertifiedKey obtain(AutocertSettings settings) throws Exception {

@@ -9,12 +9,44 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A real HTTP server on 127.0.0.1 where Pebble validates HTTP-01, answering from the tokens of
  * every registered engine: what a server adapter does, without a server.
  */
-final class ChallengeResponder implements AutoCloseable {
+final class ChallengeResponder implements AutoCloseable, BeforeAllCallback, AfterAllCallback {
+
+    /**
+     * A responder for a test class, listening on {@code pebble}'s HTTP-01 port from before the
+     * class's tests until after them; register it after the Pebble:
+     * {@code @RegisterExtension static final ChallengeResponder RESPONDER = ChallengeResponder.forClass(PEBBLE);}
+     */
+    static ChallengeResponder forClass(dev.autocert.testkit.PebbleServer pebble) {
+        return new ChallengeResponder(pebble);
+    }
+
+    private dev.autocert.testkit.PebbleServer pebble;
+
+    private ChallengeResponder(dev.autocert.testkit.PebbleServer pebble) {
+        this.pebble = pebble;
+        this.delayMillis = 0;
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        for (InetAddress address : List.of(InetAddress.getByName("127.0.0.1"), InetAddress.getByName("::1"))) {
+            servers.add(listen(address, pebble.httpPort()));
+        }
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        close();
+        servers.clear();
+    }
 
     private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
     private final List<Http01Tokens> sources = new CopyOnWriteArrayList<>();
