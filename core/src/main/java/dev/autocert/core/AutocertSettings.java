@@ -55,10 +55,12 @@ public final class AutocertSettings {
     static final String EAB_HMAC_KEY = "eab-hmac-key";
     static final String PREFERRED_CHAIN = "preferred-chain";
     static final String STARTUP_WAIT = "startup-wait";
+    static final String ON_DEMAND = "on-demand";
+    static final String ON_DEMAND_ASK = "on-demand-ask";
 
     /** Every setting name, without the prefix, in the order the docs list them. */
     public static final List<String> NAMES = List.of(DOMAINS, EMAIL, AGREE_TOS, CA, CA_TRUST, STORAGE, KEY_TYPE,
-            CHALLENGES, HTTP_PORT, PROFILE, PROFILE_REQUIRED, EAB_KID, EAB_HMAC_KEY, PREFERRED_CHAIN, STARTUP_WAIT);
+            CHALLENGES, HTTP_PORT, PROFILE, PROFILE_REQUIRED, EAB_KID, EAB_HMAC_KEY, PREFERRED_CHAIN, STARTUP_WAIT, ON_DEMAND, ON_DEMAND_ASK);
 
     private static final Pattern EMAIL_PATTERN = Pattern.compile("[^@\\s,;:<>]+@[^@\\s,;:<>]+\\.[^@\\s,;:<>]+");
     private static final Pattern PROFILE_PATTERN = Pattern.compile("[A-Za-z0-9._-]{1,64}");
@@ -79,6 +81,8 @@ public final class AutocertSettings {
     private final String eabHmacKey;
     private final String preferredChain;
     private final Duration startupWait;
+    private final List<String> onDemand;
+    private final URI onDemandAsk;
 
     private AutocertSettings(Builder b, List<ManagedCertificate> certificates, List<URI> cas, Path caTrustPath) {
         this.certificates = List.copyOf(certificates);
@@ -97,6 +101,8 @@ public final class AutocertSettings {
         this.eabHmacKey = b.eabHmacKey;
         this.preferredChain = b.preferredChain;
         this.startupWait = b.startupWait;
+        this.onDemand = List.copyOf(b.onDemand);
+        this.onDemandAsk = b.onDemandAskUri;
     }
 
     /** A builder with every default. */
@@ -133,6 +139,8 @@ public final class AutocertSettings {
         b.eabHmacKey = eabHmacKey;
         b.preferredChain = preferredChain;
         b.startupWait = startupWait;
+        b.onDemand = new ArrayList<>(onDemand);
+        b.onDemandAsk = onDemandAsk == null ? null : onDemandAsk.toString();
         return b;
     }
 
@@ -230,6 +238,29 @@ public final class AutocertSettings {
     }
 
     /**
+     * The names a certificate may be obtained for at their first handshake, though not in
+     * {@code autocert.domains} ({@code autocert.on-demand}): exact names, and {@code *.example.com}
+     * for any name one label under {@code example.com}. Empty: on-demand TLS is off unless
+     * {@link #onDemandAsk()} is set.
+     */
+    public List<String> onDemand() {
+        return onDemand;
+    }
+
+    /**
+     * The endpoint asked before a certificate is obtained on demand ({@code autocert.on-demand-ask},
+     * as Caddy's {@code ask}): {@code GET URL?domain=NAME}, and only a 200 answer allows it.
+     */
+    public Optional<URI> onDemandAsk() {
+        return Optional.ofNullable(onDemandAsk);
+    }
+
+    /** Whether certificates may be obtained at the first handshake for names not configured. */
+    public boolean onDemandEnabled() {
+        return !onDemand.isEmpty() || onDemandAsk != null;
+    }
+
+    /**
      * Whether two directory URLs name the same CA, however spelled: host case, an explicit
      * default port and a trailing slash make no difference.
      */
@@ -255,7 +286,8 @@ public final class AutocertSettings {
                 + ", ca=" + cas + ", caTrust=" + caTrustPath + ", storage=" + storage + ", keyType=" + keyType
                 + ", challenges=" + challenges + ", httpPort=" + httpPort + ", profile=" + profile + (profileRequired ? " (required)" : "")
                 + ", eabKid=" + eabKid + ", eabHmacKey=" + (eabHmacKey == null ? null : "(hidden)")
-                + ", preferredChain=" + preferredChain + ", startupWait=" + startupWait + "}";
+                + ", preferredChain=" + preferredChain + ", startupWait=" + startupWait + ", onDemand=" + onDemand
+                + ", onDemandAsk=" + onDemandAsk + "}";
     }
 
     /**
@@ -279,6 +311,9 @@ public final class AutocertSettings {
         private String eabHmacKey;
         private String preferredChain;
         private Duration startupWait = Duration.ZERO;
+        private List<String> onDemand = new ArrayList<>();
+        private String onDemandAsk;
+        private URI onDemandAskUri;
 
         private Builder() {
         }
@@ -311,6 +346,8 @@ public final class AutocertSettings {
                 case EAB_HMAC_KEY -> eabHmacKey = blankToNull(v);
                 case PREFERRED_CHAIN -> preferredChain = blankToNull(v);
                 case STARTUP_WAIT -> startupWait = parseDuration(key, v);
+                case ON_DEMAND -> onDemand = parseOnDemand(key, v);
+                case ON_DEMAND_ASK -> onDemandAsk = blankToNull(v);
                 default -> throw new InvalidSettingException(key, "unknown setting" + closest(name)
                         .map(k -> "; did you mean " + PREFIX + k + "?").orElse("; known settings: " + String.join(", ", NAMES)));
             }
@@ -430,6 +467,18 @@ public final class AutocertSettings {
             return this;
         }
 
+        /** Sets the names (or {@code *.example.com} patterns) certificates may be obtained for at their first handshake. */
+        public Builder onDemand(String... patterns) {
+            this.onDemand = parseOnDemand(PREFIX + ON_DEMAND, String.join(",", patterns));
+            return this;
+        }
+
+        /** Sets the endpoint that must answer 200 to {@code GET URL?domain=NAME} before a certificate is obtained on demand. */
+        public Builder onDemandAsk(String url) {
+            this.onDemandAsk = url;
+            return this;
+        }
+
         /** Sets how long start-up waits for real certificates; zero never waits. */
         public Builder startupWait(Duration wait) {
             this.startupWait = requireNonNull(wait, "wait");
@@ -479,6 +528,7 @@ public final class AutocertSettings {
             if (startupWait.isNegative()) {
                 throw new InvalidSettingException(PREFIX + STARTUP_WAIT, "must not be negative but was " + startupWait);
             }
+            onDemandAskUri = onDemandAsk == null ? null : checkAsk(onDemandAsk);
             return new AutocertSettings(this, certificates, directories, trust);
         }
 
@@ -607,6 +657,41 @@ public final class AutocertSettings {
                 return Path.of(value);
             } catch (InvalidPathException e) {
                 throw new InvalidSettingException(key, "'" + value + "' is not a valid directory path");
+            }
+        }
+
+        private static List<String> parseOnDemand(String key, String value) {
+            List<String> result = new ArrayList<>();
+            for (String part : value.split(",")) {
+                String pattern = part.trim();
+                if (pattern.isEmpty()) {
+                    continue;
+                }
+                if (pattern.equals("*")) {
+                    throw new InvalidSettingException(key, "'*' would let anyone who points a name at this server make it "
+                            + "order certificates; list names or *.example.com patterns, or set " + PREFIX + ON_DEMAND_ASK);
+                }
+                String name = DomainNames.normalize(key, pattern);
+                if (DomainNames.isIp(name)) {
+                    throw new InvalidSettingException(key, "'" + pattern + "' is an IP address; clients send no name for those: "
+                            + "list IP addresses in " + PREFIX + DOMAINS);
+                }
+                result.add(name);
+            }
+            return result;
+        }
+
+        private static URI checkAsk(String value) {
+            String key = PREFIX + ON_DEMAND_ASK;
+            try {
+                URI uri = new URI(value);
+                if (!("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme())) || uri.getHost() == null) {
+                    throw new InvalidSettingException(key, "expected an http:// or https:// URL such as "
+                            + "http://localhost:5555/check but was '" + value + "'");
+                }
+                return uri;
+            } catch (URISyntaxException e) {
+                throw new InvalidSettingException(key, "'" + value + "' is not a valid URL: " + e.getReason());
             }
         }
 

@@ -84,6 +84,8 @@ public final class CertificateManager implements AutoCloseable {
     static final Duration STORAGE_CHECK_INTERVAL = Duration.ofSeconds(5);
     /** How long the engine waits for its listeners to take an event before it goes on. */
     private static final Duration LISTENER_WAIT = Duration.ofSeconds(10);
+    /** How long a handshake for a name obtained on demand waits for its certificate before it gets the default one. */
+    static final Duration ON_DEMAND_WAIT = Duration.ofSeconds(5);
     /** Consecutive failures with one CA, not outages, after which the next CA in {@code autocert.ca} is tried. */
     private static final int FALLBACK_AFTER = 2;
     /** How often reading storage at start is tried before a placeholder serves. */
@@ -117,7 +119,12 @@ public final class CertificateManager implements AutoCloseable {
     private volatile Thread eventThread;
     /** What handshakes are served now; replaced whole at each change. */
     private volatile CertificateSet served = CertificateSet.EMPTY;
-    private final SniKeyManager keyManager = new SniKeyManager(() -> served);
+    private final SniKeyManager keyManager;
+    /** Whether names not configured may get a certificate at their first handshake; null when not. */
+    private final OnDemandPolicy onDemand;
+    /** The certificates obtained (or being obtained) on demand, by name. */
+    private final Map<String, State> onDemandStates = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Duration onDemandWait;
     /** While {@link #load()} runs: events held back, to be published once with the whole set. */
     private List<Object[]> deferred;
 
@@ -152,6 +159,9 @@ public final class CertificateManager implements AutoCloseable {
             return thread;
         });
         this.events.allowCoreThreadTimeOut(true);
+        this.onDemand = settings.onDemandEnabled() ? new OnDemandPolicy(settings, builder.onDemandOrdersPerMinute, clock) : null;
+        this.onDemandWait = builder.onDemandWait;
+        this.keyManager = new SniKeyManager(() -> served, onDemand == null ? null : this::onDemandKeys);
     }
 
     /** A builder for an engine with {@code settings}. */
@@ -213,6 +223,12 @@ public final class CertificateManager implements AutoCloseable {
                 result.add(gap);
             }
         }
+        for (State state : onDemandStates.values()) {
+            CertifiedKey current = state.current;
+            if (current != null && !current.placeholder()) {
+                result.add(current); // until it is issued, the default certificate serves the name
+            }
+        }
         return List.copyOf(result);
     }
 
@@ -229,7 +245,7 @@ public final class CertificateManager implements AutoCloseable {
      */
     public List<CertificateStatus> status() {
         List<CertificateStatus> result = new ArrayList<>();
-        for (State state : states.values()) {
+        for (State state : allStates()) {
             CertifiedKey current = state.current;
             if (current == null) {
                 continue;
@@ -503,11 +519,13 @@ public final class CertificateManager implements AutoCloseable {
                 nextStorageCheck = now.plus(storageCheckInterval);
                 checkStorage();
             }
-            for (State state : states.values()) {
+            for (State state : allStates()) {
                 if (phase != Phase.STARTED || Thread.currentThread().isInterrupted()) {
                     return;
                 }
-                refreshPlaceholders(state, now);
+                if (!onDemandStates.containsKey(state.certificate.name()) || !state.current.placeholder()) {
+                    refreshPlaceholders(state, now); // an on-demand name is served the default until issued
+                }
                 Instant next = state.nextLook;
                 if (next != null && !now.isBefore(next)) {
                     maintain(state, false);
@@ -518,9 +536,103 @@ public final class CertificateManager implements AutoCloseable {
         }
     }
 
+    /** The configured certificates, then those obtained on demand. */
+    private List<State> allStates() {
+        if (onDemandStates.isEmpty()) {
+            return List.copyOf(states.values());
+        }
+        List<State> all = new ArrayList<>(states.values());
+        all.addAll(onDemandStates.values());
+        return all;
+    }
+
+    /**
+     * The keys for {@code serverName}, which nothing served covers, obtained on demand: from
+     * storage when an earlier run obtained it, otherwise ordered now when the policy allows,
+     * waiting at most {@code onDemandWait}. Empty: the handshake gets the default certificate.
+     * Called on handshake threads.
+     */
+    private List<CertifiedKey> onDemandKeys(String serverName) {
+        String name;
+        try {
+            name = DomainNames.normalize(AutocertSettings.PREFIX + AutocertSettings.ON_DEMAND, serverName);
+        } catch (InvalidSettingException e) {
+            return List.of(); // not a name a CA would certify
+        }
+        if (name.startsWith("*.") || DomainNames.isIp(name) || phase != Phase.STARTED) {
+            return List.of();
+        }
+        State state = onDemandStates.get(name);
+        if (state == null) {
+            synchronized (onDemandStates) {
+                state = onDemandStates.get(name);
+                if (state == null) {
+                    state = startOnDemand(name);
+                    if (state == null) {
+                        return List.of();
+                    }
+                }
+            }
+        }
+        CertifiedKey current = state.current;
+        if (current.placeholder() && state.failures == 0) {
+            try {
+                current = state.firstReal.get(onDemandWait.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                LOG.debug("Certificate for {} not issued within {}; this handshake gets the default one", name, onDemandWait);
+            } catch (ExecutionException e) {
+                return List.of();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return List.of();
+            }
+        }
+        return current.placeholder() ? List.of() : List.of(current);
+    }
+
+    /** Registers {@code name} for on-demand service, or returns null when it gets no certificate. */
+    private State startOnDemand(String name) {
+        State state = new State(ManagedCertificate.of(List.of(name)));
+        try {
+            Lineages.Loaded found = lineages.load(state.certificate.storageName(), name);
+            if (found instanceof Lineages.Found f && f.stored().mismatch(state.certificate, settings.cas(), settings.keyType(),
+                    clock.instant()).isEmpty()) {
+                onDemandStates.put(name, state); // before it is published, so certificates() lists it
+                adopt(state, f.stored(), Optional.empty());
+                state.nextLook = clock.instant();
+                return state;
+            }
+        } catch (IOException e) {
+            LOG.debug("Cannot read storage for {}: {}", name, e.toString());
+        }
+        if (!onDemand.allows(name)) {
+            return null;
+        }
+        if (!onDemand.tryAcquireOrder()) {
+            LOG.warn("On-demand certificate for {} deferred: at most {} new names are ordered a minute", name,
+                    OnDemandPolicy.ORDERS_PER_MINUTE);
+            return null;
+        }
+        LOG.info("Obtaining a certificate for {} on demand, at its first handshake", name);
+        state.current = Placeholders.create(name, List.of(name), clock.instant());
+        onDemandStates.put(name, state);
+        ScheduledThreadPoolExecutor running;
+        synchronized (lifecycle) {
+            running = scheduler;
+        }
+        if (running != null) {
+            try {
+                running.execute(() -> maintain(state, false));
+            } catch (RejectedExecutionException e) {
+                // stopping
+            }
+        }
+        return state;
+    }
+
     /** Installs versions that another process (another node, the operator's command) stored. */
     private void checkStorage() {
-        for (State state : states.values()) {
+        for (State state : allStates()) {
             try {
                 Optional<Integer> version = lineages.currentVersion(state.certificate.storageName());
                 if (version.isPresent() && !version.get().equals(state.knownVersion)) {
@@ -562,6 +674,15 @@ public final class CertificateManager implements AutoCloseable {
         String name = state.certificate.name();
         state.nextLook = null;
         try {
+            if (!force && !needsOrder(state)) {
+                // The common case, and all of start-up with many certificates: nothing to order,
+                // so no lock and no storage read (the storage check installs what others store).
+                RenewalPolicy.Decision decision = decide(state);
+                if (!decision.isDue(clock.instant())) {
+                    state.nextLook = nextLook(state, decision);
+                    return Optional.empty();
+                }
+            }
             Optional<Storage.Lock> lock = storage.tryLock("certificate-" + state.certificate.storageName(), LOCK_LEASE);
             if (lock.isEmpty()) {
                 LOG.debug("Another process holds the lock of {}; looking again in {}", name, LOCK_BUSY_RETRY);
@@ -996,6 +1117,8 @@ public final class CertificateManager implements AutoCloseable {
         private RetrySchedule retrySchedule = RetrySchedule.defaults();
         private Clock clock = Clock.systemUTC();
         private Duration storageCheckInterval = STORAGE_CHECK_INTERVAL;
+        private Duration onDemandWait = ON_DEMAND_WAIT;
+        private int onDemandOrdersPerMinute = OnDemandPolicy.ORDERS_PER_MINUTE;
 
         private Builder(AutocertSettings settings) {
             this.settings = requireNonNull(settings, "settings");
@@ -1030,6 +1153,18 @@ public final class CertificateManager implements AutoCloseable {
 
         Builder clock(Clock clock) {
             this.clock = requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** How long a handshake waits for a certificate obtained on demand; tests shorten it. */
+        Builder onDemandWait(Duration wait) {
+            this.onDemandWait = requireNonNull(wait, "wait");
+            return this;
+        }
+
+        /** How many new names a minute are ordered on demand; tests lower it. */
+        Builder onDemandOrdersPerMinute(int orders) {
+            this.onDemandOrdersPerMinute = orders;
             return this;
         }
 

@@ -52,6 +52,17 @@ final class CertificateSet {
      * exact name first, then a wildcard for its parent, then the default.
      */
     List<CertifiedKey> select(String serverName) {
+        List<CertifiedKey> found = match(serverName);
+        return found != null ? found : defaults;
+    }
+
+    /** The default keys, for clients that send no SNI or a name nothing covers. */
+    List<CertifiedKey> defaults() {
+        return defaults;
+    }
+
+    /** The keys whose certificate covers {@code serverName}, exactly or by a wildcard; null when none does. */
+    List<CertifiedKey> match(String serverName) {
         if (serverName != null && !serverName.isEmpty()) {
             String name = serverName.toLowerCase(Locale.ROOT);
             if (name.endsWith(".")) {
@@ -63,13 +74,10 @@ final class CertificateSet {
             }
             int dot = name.indexOf('.');
             if (dot > 0) {
-                found = wildcards.get(name.substring(dot + 1));
-                if (found != null) {
-                    return found;
-                }
+                return wildcards.get(name.substring(dot + 1));
             }
         }
-        return defaults;
+        return null;
     }
 
     CertifiedKey byAlias(String alias) {

@@ -21,7 +21,8 @@ import javax.net.ssl.X509ExtendedKeyManager;
  * The JSSE key manager that picks each handshake's certificate from the engine's current set:
  * the exact SNI name, then a wildcard covering it, then the default (the first configured
  * certificate, for clients that send no SNI, such as those connecting to an IP address); among
- * the keys for a name, one of the type the client accepts. Install it once per connector
+ * the keys for a name, one of the type the client accepts. With on-demand TLS, a name nothing
+ * covers may get a certificate obtained during its first handshake. Install it once per connector
  * ({@link CertificateManager#keyManager()}); a new certificate is served from the very next
  * handshake, with nothing rebuilt, and open connections keep their session.
  *
@@ -32,12 +33,19 @@ import javax.net.ssl.X509ExtendedKeyManager;
 public final class SniKeyManager extends X509ExtendedKeyManager {
 
     private final Supplier<CertificateSet> current;
+    /** Keys for a name nothing covers, obtained on demand; null when on-demand TLS is off. */
+    private final java.util.function.Function<String, List<CertifiedKey>> onDemand;
     /** The set before the current one, for an alias chosen just before a swap. */
     private volatile CertificateSet previous = CertificateSet.EMPTY;
     private volatile CertificateSet last = CertificateSet.EMPTY;
 
     SniKeyManager(Supplier<CertificateSet> current) {
+        this(current, null);
+    }
+
+    SniKeyManager(Supplier<CertificateSet> current, java.util.function.Function<String, List<CertifiedKey>> onDemand) {
         this.current = requireNonNull(current, "current");
+        this.onDemand = onDemand;
     }
 
     @Override
@@ -52,7 +60,15 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
 
     private String choose(String keyType, SSLSession handshake) {
         CertificateSet set = set();
-        for (CertifiedKey key : set.select(serverName(handshake))) {
+        String serverName = serverName(handshake);
+        List<CertifiedKey> keys = set.match(serverName);
+        if (keys == null && serverName != null && onDemand != null) {
+            keys = onDemand.apply(serverName); // may wait a bounded time for a new certificate
+        }
+        if (keys == null || keys.isEmpty()) {
+            keys = set().defaults();
+        }
+        for (CertifiedKey key : keys) {
             if (matches(key, keyType)) {
                 return CertificateSet.alias(key);
             }

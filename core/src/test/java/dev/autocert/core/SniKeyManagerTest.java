@@ -4,24 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import java.net.InetAddress;
-import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
-import javax.net.ssl.KeyManager;
-import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLServerSocket;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,31 +18,16 @@ class SniKeyManagerTest {
 
     private final AtomicReference<CertificateSet> set = new AtomicReference<>(CertificateSet.EMPTY);
     private final SniKeyManager keyManager = new SniKeyManager(set::get);
-    private final ExecutorService acceptor = Executors.newSingleThreadExecutor();
-    private SSLServerSocket server;
-    private Future<?> accepting;
+    private LoopbackTlsServer server;
 
     @BeforeEach
     void listen() throws Exception {
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(new KeyManager[] {keyManager}, null, new SecureRandom());
-        server = (SSLServerSocket) context.getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        accepting = acceptor.submit(() -> {
-            while (!server.isClosed()) {
-                try (SSLSocket socket = (SSLSocket) server.accept()) {
-                    socket.startHandshake();
-                    socket.getOutputStream().write(1);
-                } catch (Exception e) {
-                    // a client that refused the certificate, or the server closing
-                }
-            }
-        });
+        server = new LoopbackTlsServer(keyManager);
     }
 
     @AfterEach
     void close() throws Exception {
         server.close();
-        acceptor.shutdownNow();
     }
 
     private static CertifiedKey key(String name, String... names) {
@@ -65,33 +37,8 @@ class SniKeyManagerTest {
         return CertifiedKey.of(name, placeholder.privateKey(), placeholder.chain());
     }
 
-    /** The certificate served to a client sending {@code sni} (none when null). */
     private X509Certificate served(String sni) throws Exception {
-        SSLContext client = SSLContext.getInstance("TLS");
-        AtomicReference<X509Certificate> seen = new AtomicReference<>();
-        client.init(null, new TrustManager[] {new X509TrustManager() {
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) {
-                seen.set(chain[0]); // records what was served; the tests compare it exactly
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        }}, null);
-        try (SSLSocket socket = (SSLSocket) client.getSocketFactory().createSocket(InetAddress.getLoopbackAddress(), server.getLocalPort())) {
-            SSLParameters parameters = socket.getSSLParameters();
-            parameters.setServerNames(sni == null ? List.of() : List.of(new SNIHostName(sni)));
-            socket.setSSLParameters(parameters);
-            socket.startHandshake();
-            socket.getInputStream().read();
-        }
-        return seen.get();
+        return server.served(sni);
     }
 
     @Test

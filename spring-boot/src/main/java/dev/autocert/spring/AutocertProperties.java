@@ -86,6 +86,17 @@ public class AutocertProperties {
     private boolean profileRequired = false;
 
     /**
+     * Names, or "*.example.com" patterns, that get a certificate at their first TLS handshake
+     * although not in "domains" (on-demand TLS).
+     */
+    private String onDemand;
+
+    /**
+     * URL asked before a certificate is obtained on demand: "GET URL?domain=NAME" must answer 200.
+     */
+    private String onDemandAsk;
+
+    /**
      * External account binding key id, from the CA account (ZeroSSL and Google require it).
      */
     private String eabKid;
@@ -189,6 +200,22 @@ public class AutocertProperties {
         this.profileRequired = profileRequired;
     }
 
+    public String getOnDemand() {
+        return onDemand;
+    }
+
+    public void setOnDemand(String onDemand) {
+        this.onDemand = onDemand;
+    }
+
+    public String getOnDemandAsk() {
+        return onDemandAsk;
+    }
+
+    public void setOnDemandAsk(String onDemandAsk) {
+        this.onDemandAsk = onDemandAsk;
+    }
+
     public String getProfile() {
         return profile;
     }
@@ -262,6 +289,8 @@ public class AutocertProperties {
         put(values, "eab-hmac-key", eabHmacKey);
         put(values, "preferred-chain", preferredChain);
         put(values, "startup-wait", startupWait);
+        put(values, "on-demand", onDemand);
+        put(values, "on-demand-ask", onDemandAsk);
         return values;
     }
 

@@ -48,6 +48,8 @@ class AutocertPropertiesTest {
         source.put("autocert.eab-hmac-key", "c2VjcmV0LWhtYWMta2V5");
         source.put("autocert.preferred-chain", "Root X2");
         source.put("autocert.startup-wait", "90s");
+        source.put("autocert.on-demand", "*.customers.example.test");
+        source.put("autocert.on-demand-ask", "http://localhost:5555/check");
         AutocertProperties properties = new Binder(new MapConfigurationPropertySource(source))
                 .bind("autocert", AutocertProperties.class).get();
 
