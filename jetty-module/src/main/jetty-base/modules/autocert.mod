@@ -3,7 +3,7 @@
 [description]
 Obtains TLS certificates automatically from an ACME CA (Let's Encrypt by default), serves them
 on the HTTPS connector and renews them without a restart. No keystore is needed: the ssl
-module's SslContextFactory gets an in-memory key store. A plain HTTP connector is added on
+module's SslContextFactory gets Autocert's key manager. A plain HTTP connector is added on
 autocert.http-port (80) for HTTP-01 challenges unless one listens there already.
 
 [tags]
@@ -28,7 +28,7 @@ lib/autocert/*.jar
 etc/jetty-autocert.xml
 
 [ini]
-# Autocert supplies the key store, so a missing etc/keystore.p12 is not an error.
+# Autocert supplies the certificates, so a missing etc/keystore.p12 is not an error.
 jetty.sslContext.keyStorePath?=
 
 [ini-template]
@@ -60,7 +60,7 @@ jetty.sslContext.keyStorePath?=
 ## The key of each certificate: ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096.
 # autocert.key-type=ec-p256
 
-## The challenge types to use, in order of preference: http-01, dns-01.
+## The challenge types to use, in order of preference: http-01, dns-01, tls-alpn-01.
 # autocert.challenges=http-01
 
 ## The port where Jetty answers HTTP-01 challenges; CAs connect to port 80.
@@ -71,6 +71,11 @@ jetty.sslContext.keyStorePath?=
 
 ## Whether an order fails when the CA does not offer autocert.profile, instead of taking its default.
 # autocert.profile-required=false
+
+## On-demand TLS: names (or *.example.com patterns) that get a certificate at their first handshake.
+# autocert.on-demand=
+## The URL asked before each on-demand order: GET URL?domain=NAME must answer 200.
+# autocert.on-demand-ask=
 
 ## External account binding: the key id and base64url HMAC key from your CA account.
 # autocert.eab-kid=

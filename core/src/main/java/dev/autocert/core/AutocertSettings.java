@@ -492,11 +492,7 @@ public final class AutocertSettings {
          */
         public AutocertSettings build() {
             if (challenges.isEmpty()) {
-                throw new InvalidSettingException(PREFIX + CHALLENGES, "must name at least one of http-01, dns-01");
-            }
-            if (challenges.contains(ChallengeType.TLS_ALPN_01)) {
-                throw new InvalidSettingException(PREFIX + CHALLENGES,
-                        "tls-alpn-01 is not supported yet; use http-01 or dns-01");
+                throw new InvalidSettingException(PREFIX + CHALLENGES, "must name at least one of http-01, dns-01, tls-alpn-01");
             }
             if (new HashSet<>(challenges).size() != challenges.size()) {
                 throw new InvalidSettingException(PREFIX + CHALLENGES, "lists a challenge twice: " + challenges);

@@ -143,6 +143,8 @@ public final class CertificateManager implements AutoCloseable {
         this.listeners.addAll(builder.listeners);
         Map<ChallengeType, ChallengeSolver> solvers = new EnumMap<>(ChallengeType.class);
         solvers.put(ChallengeType.HTTP_01, new Http01Solver(tokens));
+        TlsAlpn01Solver tlsAlpn01 = new TlsAlpn01Solver();
+        solvers.put(ChallengeType.TLS_ALPN_01, tlsAlpn01);
         builder.solvers.forEach(s -> solvers.put(s.type(), s));
         this.lineages = new Lineages(storage);
         this.ariRecords = new AriRecords(storage);
@@ -161,7 +163,7 @@ public final class CertificateManager implements AutoCloseable {
         this.events.allowCoreThreadTimeOut(true);
         this.onDemand = settings.onDemandEnabled() ? new OnDemandPolicy(settings, builder.onDemandOrdersPerMinute, clock) : null;
         this.onDemandWait = builder.onDemandWait;
-        this.keyManager = new SniKeyManager(() -> served, onDemand == null ? null : this::onDemandKeys);
+        this.keyManager = new SniKeyManager(() -> served, onDemand == null ? null : this::onDemandKeys, tlsAlpn01);
     }
 
     /** A builder for an engine with {@code settings}. */

@@ -6,7 +6,8 @@ package dev.autocert.core;
  * challenge is valid or invalid, also when validation failed or the order was abandoned.
  *
  * <p>Implementations must be safe for use by several threads and may be called for several
- * challenges at once. Autocert brings the HTTP-01 solver (answering from {@link Http01Tokens});
+ * challenges at once. Autocert brings the HTTP-01 solver (answering from {@link Http01Tokens}) and
+ * the TLS-ALPN-01 one (answering through {@link CertificateManager#keyManager()});
  * a DNS-01 solver for a DNS provider is given to {@code CertificateManager.Builder.solver}.
  */
 public interface ChallengeSolver {

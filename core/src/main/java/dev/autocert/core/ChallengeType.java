@@ -8,7 +8,10 @@ public enum ChallengeType {
     HTTP_01("http-01"),
     /** A TXT record at {@code _acme-challenge.NAME}; the only way to validate wildcards. */
     DNS_01("dns-01"),
-    /** A special certificate served over TLS with ALPN {@code acme-tls/1}; not supported yet. */
+    /**
+     * A challenge certificate served on port 443 to a handshake with ALPN {@code acme-tls/1}
+     * (RFC 8737), by the engine's key manager: for servers that can expose only their HTTPS port.
+     */
     TLS_ALPN_01("tls-alpn-01");
 
     private final String id;
@@ -30,7 +33,7 @@ public enum ChallengeType {
             }
         }
         throw new InvalidSettingException(setting,
-                "expected a list of http-01, dns-01 but found '" + value + "'");
+                "expected a list of http-01, dns-01, tls-alpn-01 but found '" + value + "'");
     }
 
     @Override

@@ -203,8 +203,7 @@ final class OrderFlow {
                 challenge.fetch();
                 String why = challenge.getError().map(OrderFlow::describe).orElse("no reason given");
                 throw new AutocertException("The CA could not validate " + data + ": " + why
-                        + (data.type() == ChallengeType.HTTP_01 ? "; check that http://" + (domain.contains(":") ? "[" + domain + "]" : domain)
-                        + Http01Tokens.PATH_PREFIX + " reaches this server on port 80" : ""));
+                        + hint(data));
             }
             LOG.debug("{} is valid", data);
         } finally {
@@ -214,6 +213,16 @@ final class OrderFlow {
                 LOG.warn("Cleaning up {} failed: {}", data, e.getMessage());
             }
         }
+    }
+
+    /** Where the CA looked, for a failed validation's message. */
+    private static String hint(ChallengeData data) {
+        String host = data.domain().contains(":") ? "[" + data.domain() + "]" : data.domain();
+        return switch (data.type()) {
+            case HTTP_01 -> "; check that http://" + host + Http01Tokens.PATH_PREFIX + " reaches this server on port 80";
+            case TLS_ALPN_01 -> "; check that " + host + " port 443 reaches this server's HTTPS connector, with TLS 1.3 enabled";
+            case DNS_01 -> "";
+        };
     }
 
     private static String describe(Problem problem) {

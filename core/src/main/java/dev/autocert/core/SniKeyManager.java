@@ -6,6 +6,7 @@ import java.net.Socket;
 import java.security.Principal;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
 import javax.net.ssl.ExtendedSSLSession;
@@ -29,12 +30,19 @@ import javax.net.ssl.X509ExtendedKeyManager;
  * <p>Thread-safe and lock-free: a handshake reads one immutable {@link CertificateSet}. The
  * alias it returns names one key and certificate; a set replaced between choosing an alias and
  * reading its key still answers from the set that chose it.
+ *
+ * <p>TLS-ALPN-01 (RFC 8737): a handshake that negotiated ALPN {@code acme-tls/1} is served the
+ * challenge certificate of its SNI name while the CA validates it, and nothing else; the server
+ * negotiates {@code acme-tls/1} once {@link #enableTlsAlpn01(SSLEngine)} was called on its engine.
+ * While no challenge is pending, choosing a certificate costs what it did without TLS-ALPN-01.
  */
 public final class SniKeyManager extends X509ExtendedKeyManager {
 
     private final Supplier<CertificateSet> current;
     /** Keys for a name nothing covers, obtained on demand; null when on-demand TLS is off. */
     private final java.util.function.Function<String, List<CertifiedKey>> onDemand;
+    /** The TLS-ALPN-01 challenges being validated; null when this key manager answers none. */
+    private final TlsAlpn01Solver tlsAlpn01;
     /** The set before the current one, for an alias chosen just before a swap. */
     private volatile CertificateSet previous = CertificateSet.EMPTY;
     private volatile CertificateSet last = CertificateSet.EMPTY;
@@ -44,18 +52,99 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
     }
 
     SniKeyManager(Supplier<CertificateSet> current, java.util.function.Function<String, List<CertifiedKey>> onDemand) {
+        this(current, onDemand, null);
+    }
+
+    SniKeyManager(Supplier<CertificateSet> current, java.util.function.Function<String, List<CertifiedKey>> onDemand,
+            TlsAlpn01Solver tlsAlpn01) {
         this.current = requireNonNull(current, "current");
         this.onDemand = onDemand;
+        this.tlsAlpn01 = tlsAlpn01;
     }
 
     @Override
     public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
+        if (engine != null && tlsAlpn01 != null && !tlsAlpn01.isEmpty()
+                && TlsAlpn01Solver.ACME_TLS_1.equals(engine.getHandshakeApplicationProtocol())) {
+            return challenge(keyType, engine.getHandshakeSession());
+        }
         return choose(keyType, engine == null ? null : engine.getHandshakeSession());
     }
 
     @Override
     public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
-        return choose(keyType, socket instanceof SSLSocket ssl ? ssl.getHandshakeSession() : null);
+        SSLSocket ssl = socket instanceof SSLSocket s ? s : null;
+        if (ssl != null && tlsAlpn01 != null && !tlsAlpn01.isEmpty()
+                && TlsAlpn01Solver.ACME_TLS_1.equals(ssl.getHandshakeApplicationProtocol())) {
+            return challenge(keyType, ssl.getHandshakeSession());
+        }
+        return choose(keyType, ssl == null ? null : ssl.getHandshakeSession());
+    }
+
+    /**
+     * The challenge certificate for an {@code acme-tls/1} handshake, or null, failing the
+     * handshake, when none is pending for its SNI name (RFC 8737 section 3: such a handshake is
+     * never served a real certificate).
+     */
+    private String challenge(String keyType, SSLSession handshake) {
+        TlsAlpn01Solver.Challenge challenge = tlsAlpn01.forServerName(serverName(handshake));
+        if (challenge == null || !matches(challenge.privateKey(), keyType)) {
+            return null;
+        }
+        return challenge.alias();
+    }
+
+    /**
+     * Lets {@code engine}, a server engine before its handshake, answer TLS-ALPN-01: a client
+     * offering ALPN {@code acme-tls/1} alone, as a CA validating does, negotiates it when a
+     * challenge is pending for its SNI name and fails the handshake otherwise. Every other client
+     * negotiates exactly what it would without this: the first of the engine's own application
+     * protocols ({@link javax.net.ssl.SSLParameters#setApplicationProtocols}, read at the
+     * handshake, so they may be set after this call) that it offers, none when the engine has
+     * none, and a failed handshake when it has some but the client offers none of them.
+     *
+     * <p>It installs a {@linkplain SSLEngine#setHandshakeApplicationProtocolSelector selector}, so
+     * a selector set on the engine afterwards replaces it. Validation needs TLS 1.3 (Java's TLS 1.2
+     * chooses the certificate before the protocol), which every ACME CA's validator offers.
+     */
+    public void enableTlsAlpn01(SSLEngine engine) {
+        requireNonNull(engine, "engine");
+        if (tlsAlpn01 != null) {
+            engine.setHandshakeApplicationProtocolSelector(
+                    (e, offered) -> selectProtocol(offered, e.getSSLParameters().getApplicationProtocols(), e.getHandshakeSession()));
+        }
+    }
+
+    /** {@link #enableTlsAlpn01(SSLEngine)} for a server socket's connection, before its handshake. */
+    public void enableTlsAlpn01(SSLSocket socket) {
+        requireNonNull(socket, "socket");
+        if (tlsAlpn01 != null) {
+            socket.setHandshakeApplicationProtocolSelector(
+                    (s, offered) -> selectProtocol(offered, s.getSSLParameters().getApplicationProtocols(), s.getHandshakeSession()));
+        }
+    }
+
+    /**
+     * The ALPN protocol for a client offering {@code offered}: {@code acme-tls/1} for a validation
+     * with a pending challenge, otherwise what JSSE itself picks from {@code own}; "" for none,
+     * null to fail the handshake.
+     */
+    private String selectProtocol(List<String> offered, String[] own, SSLSession handshake) {
+        if (offered.size() == 1 && offered.get(0).equals(TlsAlpn01Solver.ACME_TLS_1)) {
+            // Go's and CertMagic's rule: a validation offers acme-tls/1 and nothing else.
+            if (tlsAlpn01.forServerName(serverName(handshake)) == null) {
+                return null;
+            }
+            if (handshake != null && !"TLSv1.3".equals(handshake.getProtocol())) {
+                // Under TLS 1.2 the certificate is already chosen: the CA would see a real one.
+                return null;
+            }
+            return TlsAlpn01Solver.ACME_TLS_1;
+        }
+        if (own == null || own.length == 0) {
+            return "";
+        }
+        return Arrays.stream(own).filter(offered::contains).findFirst().orElse(null);
     }
 
     private String choose(String keyType, SSLSession handshake) {
@@ -91,7 +180,11 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
 
     /** Whether {@code key} can serve a handshake that asks for {@code keyType} ({@code EC}, {@code RSA}, {@code RSASSA-PSS}). */
     static boolean matches(CertifiedKey key, String keyType) {
-        String algorithm = key.privateKey().getAlgorithm();
+        return matches(key.privateKey(), keyType);
+    }
+
+    private static boolean matches(PrivateKey key, String keyType) {
+        String algorithm = key.getAlgorithm();
         if (keyType == null) {
             return true;
         }
@@ -104,12 +197,20 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
 
     @Override
     public X509Certificate[] getCertificateChain(String alias) {
+        TlsAlpn01Solver.Challenge challenge = challengeByAlias(alias);
+        if (challenge != null) {
+            return new X509Certificate[] {challenge.certificate()};
+        }
         CertifiedKey key = find(alias);
         return key == null ? null : key.chain().toArray(X509Certificate[]::new);
     }
 
     @Override
     public PrivateKey getPrivateKey(String alias) {
+        TlsAlpn01Solver.Challenge challenge = challengeByAlias(alias);
+        if (challenge != null) {
+            return challenge.privateKey();
+        }
         CertifiedKey key = find(alias);
         return key == null ? null : key.privateKey();
     }
@@ -138,6 +239,10 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
     /** The certified key an alias names, for adapters that must know what a handshake was served. */
     public java.util.Optional<CertifiedKey> certifiedKey(String alias) {
         return java.util.Optional.ofNullable(find(alias));
+    }
+
+    private TlsAlpn01Solver.Challenge challengeByAlias(String alias) {
+        return tlsAlpn01 != null && alias != null && alias.startsWith(TlsAlpn01Solver.ALIAS_PREFIX) ? tlsAlpn01.forAlias(alias) : null;
     }
 
     private CertifiedKey find(String alias) {

@@ -196,8 +196,7 @@ class AutocertSettingsTest {
                 keyType.getMessage());
         var challenge = invalid(with("autocert.challenges", "http-01,dns01"));
         assertTrue(challenge.getMessage().contains("'dns01'"), challenge.getMessage());
-        var alpn = invalid(with("autocert.challenges", "tls-alpn-01"));
-        assertTrue(alpn.getMessage().contains("not supported yet"), alpn.getMessage());
+        assertTrue(challenge.getMessage().contains("tls-alpn-01"), challenge.getMessage());
         var port = invalid(with("autocert.http-port", "80000"));
         assertEquals("autocert.http-port", port.setting());
         var bool = invalid(with("autocert.agree-tos", "yes"));
@@ -206,6 +205,12 @@ class AutocertSettingsTest {
         assertTrue(wait.getMessage().contains("90s"), wait.getMessage());
         var email = invalid(with("autocert.email", "admin"));
         assertTrue(email.getMessage().contains("'admin'"), email.getMessage());
+    }
+
+    @Test
+    void acceptsTlsAlpn01() {
+        var settings = AutocertSettings.fromProperties(with("autocert.challenges", "tls-alpn-01, http-01"));
+        assertEquals(List.of(ChallengeType.TLS_ALPN_01, ChallengeType.HTTP_01), settings.challenges());
     }
 
     @Test

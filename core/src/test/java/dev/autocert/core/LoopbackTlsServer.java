@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
@@ -30,7 +31,16 @@ final class LoopbackTlsServer implements AutoCloseable {
         return thread;
     });
 
+    /** What a client saw: the certificate it was served and the ALPN protocol negotiated ("" for none). */
+    record Handshake(X509Certificate certificate, String applicationProtocol) {
+    }
+
     LoopbackTlsServer(KeyManager keyManager) throws Exception {
+        this(keyManager, socket -> { });
+    }
+
+    /** @param prepare called on each accepted connection before its handshake, as a server adapter would */
+    LoopbackTlsServer(KeyManager keyManager, Consumer<SSLSocket> prepare) throws Exception {
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(new KeyManager[] {keyManager}, null, new SecureRandom());
         server = (SSLServerSocket) context.getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -40,6 +50,7 @@ final class LoopbackTlsServer implements AutoCloseable {
                     SSLSocket socket = (SSLSocket) server.accept();
                     threads.execute(() -> {
                         try (socket) {
+                            prepare.accept(socket);
                             socket.startHandshake();
                             socket.getOutputStream().write(1);
                         } catch (Exception e) {
@@ -55,6 +66,14 @@ final class LoopbackTlsServer implements AutoCloseable {
 
     /** The certificate served to a client sending {@code sni} (none when null); the client records it and trusts it only to look. */
     X509Certificate served(String sni) throws Exception {
+        return handshake(sni, null).certificate();
+    }
+
+    /**
+     * A handshake by a client sending {@code sni} (none when null) and offering the ALPN
+     * {@code applicationProtocols} (none when empty); {@code tlsVersion} null for the JDK's default.
+     */
+    Handshake handshake(String sni, String tlsVersion, String... applicationProtocols) throws Exception {
         SSLContext client = SSLContext.getInstance("TLS");
         AtomicReference<X509Certificate> seen = new AtomicReference<>();
         client.init(null, new TrustManager[] {new X509TrustManager() {
@@ -76,11 +95,15 @@ final class LoopbackTlsServer implements AutoCloseable {
             socket.setSoTimeout(30_000);
             SSLParameters parameters = socket.getSSLParameters();
             parameters.setServerNames(sni == null ? List.of() : List.of(new SNIHostName(sni)));
+            parameters.setApplicationProtocols(applicationProtocols);
+            if (tlsVersion != null) {
+                parameters.setProtocols(new String[] {tlsVersion});
+            }
             socket.setSSLParameters(parameters);
             socket.startHandshake();
             socket.getInputStream().read();
+            return new Handshake(seen.get(), socket.getApplicationProtocol());
         }
-        return seen.get();
     }
 
     @Override

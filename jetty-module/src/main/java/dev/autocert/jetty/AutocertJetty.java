@@ -7,7 +7,7 @@ import dev.autocert.core.AutocertSettings;
 import dev.autocert.core.CertificateListener;
 import dev.autocert.core.CertificateManager;
 import dev.autocert.core.CertifiedKey;
-import java.time.Duration;
+import dev.autocert.core.ChallengeType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -46,24 +46,27 @@ import org.slf4j.LoggerFactory;
  * <p>When the server starts, Autocert
  * <ul>
  *   <li>adopts the {@link SslContextFactory.Server} of every HTTPS connector (one with an
- *       {@link SslConnectionFactory}), replacing any key store it had with an in-memory one; with
- *       no HTTPS connector it adds one on port 443;</li>
+ *       {@link SslConnectionFactory}): it gets an SSL context whose key manager picks each
+ *       handshake's certificate from the engine, and any key store it had is not read; with no
+ *       HTTPS connector it adds one on port 443;</li>
  *   <li>adds a plain HTTP connector on {@code autocert.http-port} (80 by default) unless one
- *       listens there already; requests on that connector other than ACME challenges are
- *       redirected to HTTPS;</li>
+ *       listens there already, when {@code autocert.challenges} has {@code http-01} (the
+ *       default); requests on that connector other than ACME challenges are redirected to HTTPS.
+ *       With {@code tls-alpn-01}, the CA validates through the HTTPS connector itself;</li>
  *   <li>puts an {@link AcmeChallengeHandler} in front of every handler, so HTTP-01 challenges are
  *       answered on any connector and never reach the application;</li>
  *   <li>starts its {@link CertificateManager} before the connectors open: a stored, valid
  *       certificate serves at once, otherwise a self-signed placeholder serves until the CA
  *       issues the real one (with {@code autocert.startup-wait} set, start-up waits for it
- *       instead). New and renewed certificates are swapped in without a restart: open
- *       connections keep their session, new handshakes see the new certificate.</li>
+ *       instead). New and renewed certificates are served from the next handshake, with nothing
+ *       in Jetty rebuilt or restarted, however many certificates there are: open connections
+ *       keep their session.</li>
  * </ul>
- * Stopping the server stops the engine; starting it again starts a new one. Each certificate has
- * its own alias, so Jetty picks it by the client's SNI host name; the first certificate configured
- * is served to clients that send no SNI. Jetty's SNI host check ({@link SecureRequestCustomizer},
- * on by default) then accepts every request whose {@code Host} is a name of the certificate that
- * was served.
+ * Stopping the server stops the engine; starting it again starts a new one. Each handshake gets
+ * the certificate for the client's SNI host name (exact, then wildcard); the first certificate
+ * configured is served to clients that send no SNI or a name no certificate covers. Jetty's SNI
+ * host check ({@link SecureRequestCustomizer}, on by default) then accepts every request whose
+ * {@code Host} is a name of the certificate that was served.
  *
  * <p>Storage defaults to {@code autocert.storage}, or {@code ~/.autocert} when that is not set.
  * Thread-safe; settings are fixed at {@link #install}.
@@ -74,18 +77,15 @@ public final class AutocertJetty extends ContainerLifeCycle {
 
     /** The port browsers use for {@code https://} URLs without one. */
     private static final int DEFAULT_HTTPS_PORT = 443;
-    /**
-     * How long start-up waits, after the engine reports every certificate issued, for the swap
-     * into Jetty: the engine tells its listeners just after it tells start-up.
-     */
-    private static final Duration INSTALL_GRACE = Duration.ofSeconds(10);
 
     private final Server server;
     private final AutocertSettings settings;
     private final List<CertificateListener> listeners = new CopyOnWriteArrayList<>();
     private final AcmeChallengeHandler challengeHandler;
     private volatile CertificateManager manager;
-    private volatile SslContextInstaller installer;
+    /** Gives every HTTPS connector's factory the engine's key manager, once. */
+    private final SslContextInstaller installer;
+    private volatile boolean prepared;
     private volatile ServerConnector addedHttpConnector;
     private volatile List<NetworkConnector> httpsConnectors = List.of();
 
@@ -95,6 +95,10 @@ public final class AutocertJetty extends ContainerLifeCycle {
         this.challengeHandler = new AcmeChallengeHandler(() -> {
             CertificateManager current = manager;
             return current == null ? null : current.http01Tokens();
+        });
+        this.installer = new SslContextInstaller(() -> {
+            CertificateManager current = manager;
+            return current == null ? null : current.keyManager();
         });
     }
 
@@ -130,6 +134,22 @@ public final class AutocertJetty extends ContainerLifeCycle {
         return autocert;
     }
 
+    /**
+     * Gives {@code factory}, the not yet started {@link SslContextFactory.Server} of an HTTPS
+     * connector that something else builds (Spring Boot's starter), an SSL context whose key
+     * manager serves {@code manager}'s certificates: each handshake gets the certificate for its
+     * SNI host name from what the engine serves at that moment, so later certificates need
+     * nothing reloaded. A key store set on the factory is no longer read; its other settings
+     * apply as with {@link #install}. Call it once per factory.
+     *
+     * @throws IllegalStateException when the factory's trust settings for client certificates
+     *         cannot be honoured (a trust store file, a CRL path, {@code validatePeerCerts})
+     */
+    public static void installKeyManager(SslContextFactory.Server factory, CertificateManager manager) {
+        requireNonNull(manager, "manager");
+        new SslContextInstaller(manager::keyManager).install(factory);
+    }
+
     /** The settings this server runs with. */
     public AutocertSettings settings() {
         return settings;
@@ -142,8 +162,8 @@ public final class AutocertJetty extends ContainerLifeCycle {
 
     /** The certificates served now, real or placeholder, in the configured order; empty before start. */
     public List<CertifiedKey> certificates() {
-        SslContextInstaller current = installer;
-        return current == null ? List.of() : current.installed();
+        CertificateManager current = manager;
+        return current == null ? List.of() : current.certificates();
     }
 
     /**
@@ -157,11 +177,6 @@ public final class AutocertJetty extends ContainerLifeCycle {
         if (running != null) {
             running.addListener(listener);
         }
-    }
-
-    /** The swap into Jetty, once the server has started at least once. */
-    SslContextInstaller installer() {
-        return installer;
     }
 
     /** The plain HTTP connector Autocert added for challenges, if it added one. */
@@ -192,12 +207,12 @@ public final class AutocertJetty extends ContainerLifeCycle {
             factories.add(newHttpsConnector(secure));
         }
         httpsConnectors = List.copyOf(secure);
-        if (installer == null) {
-            installer = new SslContextInstaller(factories);
-            LOG.debug("Autocert serves certificates through {}", factories);
+        factories.forEach(installer::install);
+        if (settings.challenges().contains(ChallengeType.HTTP_01)) {
+            addHttpConnectorIfMissing();
         }
-        addHttpConnectorIfMissing();
         insertHandlers();
+        prepared = true;
     }
 
     private SslContextFactory.Server newHttpsConnector(List<NetworkConnector> secure) {
@@ -298,10 +313,10 @@ public final class AutocertJetty extends ContainerLifeCycle {
      */
     @Override
     protected void doStart() throws Exception {
-        if (installer == null) {
+        if (!prepared) {
             prepare(); // started on its own, without the server's start
         }
-        CertificateManager.Builder builder = CertificateManager.builder(settings).listener(installer);
+        CertificateManager.Builder builder = CertificateManager.builder(settings);
         listeners.forEach(builder::listener);
         CertificateManager engine = builder.build();
         manager = engine;
@@ -316,13 +331,8 @@ public final class AutocertJetty extends ContainerLifeCycle {
             return;
         }
         try {
-            engine.start();
-            if (!settings.startupWait().isZero() && !installer.awaitRealCertificates(INSTALL_GRACE)) {
-                // The engine has them, so the swap is at most moments away; Jetty starts anyway.
-                LOG.warn("The certificates arrived but are not all installed after {}; starting with {}", INSTALL_GRACE,
-                        installer.installed());
-            }
-        } catch (AutocertException | InterruptedException e) {
+            engine.start(); // with startup-wait, returns once the key manager serves every real certificate
+        } catch (AutocertException e) {
             manager = null;
             engine.stop();
             throw e;
@@ -333,11 +343,15 @@ public final class AutocertJetty extends ContainerLifeCycle {
     /**
      * With {@code autocert.startup-wait}, the CA must reach the challenge handler while start-up
      * waits, before Jetty would open its connectors; the challenge handler needs nothing else started.
+     * With {@code tls-alpn-01}, the CA validates on the HTTPS connectors, so they open early too
+     * (serving placeholders to other clients until the certificates arrive).
      */
     private void startChallengeConnectorEarly() throws Exception {
+        boolean http01 = settings.challenges().contains(ChallengeType.HTTP_01);
+        boolean tlsAlpn01 = settings.challenges().contains(ChallengeType.TLS_ALPN_01);
         for (Connector connector : server.getConnectors()) {
-            if (connector instanceof NetworkConnector network && network.getPort() == settings.httpPort()
-                    && !connector.isRunning()) {
+            if (connector instanceof NetworkConnector network && !connector.isRunning()
+                    && ((http01 && network.getPort() == settings.httpPort()) || (tlsAlpn01 && httpsConnectors.contains(network)))) {
                 LOG.debug("Starting {} early: start-up waits up to {} for certificates", connector, settings.startupWait());
                 connector.start();
             }

@@ -1,6 +1,7 @@
 package dev.autocert.jetty;
 
 import dev.autocert.core.AutocertSettings;
+import dev.autocert.core.ChallengeType;
 import dev.autocert.core.InvalidSettingException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -104,7 +105,9 @@ public final class AutocertJettyModule implements ConfigurationProcessorFactory 
         try {
             // Checked again when the server starts; here, the connectors of the ssl and http
             // modules are configured already, and start.jar can still report it in one line.
-            AutocertJetty.checkHttpPort(server, settings.httpPort());
+            if (settings.challenges().contains(ChallengeType.HTTP_01)) {
+                AutocertJetty.checkHttpPort(server, settings.httpPort());
+            }
         } catch (IllegalStateException e) {
             throw refuseToStart(e, jettyBase);
         }

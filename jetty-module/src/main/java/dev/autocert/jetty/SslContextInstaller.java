@@ -2,173 +2,109 @@ package dev.autocert.jetty;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.autocert.core.CertificateEvent;
-import dev.autocert.core.CertificateListener;
-import dev.autocert.core.CertifiedKey;
-import dev.autocert.core.KeyStores;
+import dev.autocert.core.SniKeyManager;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.SecureRandom;
-import java.time.Duration;
-import java.util.HexFormat;
-import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
+import java.util.function.Supplier;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Swaps each new certificate set into Jetty's {@link SslContextFactory.Server}s: builds a fresh
- * in-memory key store (one alias per certificate, so Jetty's SNI matching picks by host name),
- * validates it, and only then reloads the factories. A set that fails validation is refused and
- * the certificates served before keep serving. Thread-safe; swaps are serialized.
+ * Gives each HTTPS connector's {@link SslContextFactory.Server} one {@link SSLContext} whose key
+ * manager is the engine's {@link SniKeyManager} (through a {@link JettyKeyManager}), before the
+ * factory starts. That is Autocert's whole TLS job: a new certificate is served from the next
+ * handshake, and nothing in Jetty is rebuilt or reloaded. Open connections keep their session.
+ * The context's engines answer TLS-ALPN-01 ({@link TlsAlpn01SslContext}).
  *
- * <p>Connections already open keep their TLS session; handshakes after the swap see the new
- * certificates. The first certificate configured is the default, served to clients that send no
- * SNI or a name no certificate covers.
+ * <p>A factory given an {@code SSLContext} loads no key store (a key store path, password or
+ * alias set on it is not read). The rest of its configuration applies as usual: protocols,
+ * cipher suites, session cache, client authentication ({@code needClientAuth},
+ * {@code wantClientAuth}). Client certificates are checked against the factory's trust store when
+ * it was given as a {@link KeyStore} ({@code setTrustStore}), against nothing when it trusts all,
+ * and against the JDK's default trust otherwise, as Jetty itself does. A trust store file, a CRL
+ * path or {@code validatePeerCerts} cannot be honoured, since Jetty reads them only into a
+ * context it builds itself, so such a factory is refused rather than silently trusting more
+ * clients than its owner meant. Thread-safe.
  */
-final class SslContextInstaller implements CertificateListener {
+final class SslContextInstaller {
 
     private static final Logger LOG = LoggerFactory.getLogger(SslContextInstaller.class);
 
-    private final List<SslContextFactory.Server> factories;
-    /** Protects the in-memory key store's entries; it never leaves this process. */
-    private final String password;
-    private List<CertifiedKey> installed = List.of();
-    private KeyStore installedStore;
+    private final Supplier<SniKeyManager> engine;
+    /** The contexts this installer made, to recognise a factory it has already given one. */
+    private final Set<SSLContext> installed = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
 
-    SslContextInstaller(List<SslContextFactory.Server> factories) {
-        this.factories = List.copyOf(factories);
-        byte[] random = new byte[24];
-        new SecureRandom().nextBytes(random);
-        this.password = HexFormat.of().formatHex(random);
-    }
-
-    @Override
-    public void onEvent(CertificateEvent event) {
-        if (event.type().changesCertificates()) {
-            install(event.certificates(), Optional.of(event.certificate()));
-        }
-    }
-
-    /** The certificates served now, in the configured order; empty before the first install. */
-    synchronized List<CertifiedKey> installed() {
-        return installed;
+    /** @param engine the running engine's key manager, or null while none runs */
+    SslContextInstaller(Supplier<SniKeyManager> engine) {
+        this.engine = requireNonNull(engine, "engine");
     }
 
     /**
-     * Waits until no placeholder is served any more, at most {@code timeout}.
+     * Gives {@code factory}, which must not be started, an SSL context serving the engine's
+     * certificates; does nothing when it has one from this installer already. An SSL context set
+     * on it by someone else is replaced.
      *
-     * @return whether only real certificates are served
+     * @throws IllegalStateException when the factory's trust settings cannot be honoured
      */
-    synchronized boolean awaitRealCertificates(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (installed.isEmpty() || installed.stream().anyMatch(CertifiedKey::placeholder)) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return false;
-            }
-            TimeUnit.NANOSECONDS.timedWait(this, left);
-        }
-        return true;
-    }
-
-    /**
-     * Installs {@code keys} as the whole set served, unless they fail validation.
-     *
-     * @param changed the certificate whose change caused this, for the log line
-     * @return whether the set now serves
-     */
-    synchronized boolean install(List<CertifiedKey> keys, Optional<CertifiedKey> changed) {
-        requireNonNull(keys, "keys");
-        if (keys.isEmpty()) {
-            LOG.warn("Refused an empty certificate set; Jetty keeps serving {}", names(installed));
-            return false;
-        }
-        if (sameCertificates(keys, installed)) {
-            LOG.debug("Certificates {} already installed", names(keys));
-            return true;
-        }
-        KeyStore store;
-        try {
-            store = KeyStores.build(keys, password.toCharArray());
-        } catch (GeneralSecurityException e) {
-            // The message names the certificate, never the key.
-            LOG.warn("Refused certificate set {}: {}; Jetty keeps serving {}", names(keys), e.getMessage(), names(installed));
-            return false;
-        }
-        String defaultAlias = keys.get(0).name();
-        for (SslContextFactory.Server factory : factories) {
-            try {
-                reload(factory, store, defaultAlias);
-            } catch (Exception e) {
-                LOG.warn("Jetty refused certificate set {}: {}; going back to {}", names(keys), e.toString(), names(installed));
-                restore();
-                return false;
-            }
-        }
-        installed = List.copyOf(keys);
-        installedStore = store;
-        notifyAll();
-        CertifiedKey subject = changed.filter(keys::contains).orElse(keys.get(0));
-        LOG.debug("Jetty now serves {} {} from {}, valid until {}{}", subject.placeholder() ? "placeholder" : "certificate",
-                subject.name() + subject.names(), subject.placeholder() ? "itself" : subject.issuer(), subject.notAfter(),
-                keys.size() > 1 ? " (all served: " + names(keys) + ")" : "");
-        LOG.debug("Installed {} in {}", keys, factories);
-        return true;
-    }
-
-    /**
-     * Called under the factory's lock by {@link SslContextFactory#reload}, which then rebuilds
-     * its SSL context. Before the factory starts this only sets what its start will load, so no
-     * swap can slip between a check of its state and its start.
-     */
-    private void reload(SslContextFactory.Server factory, KeyStore store, String defaultAlias) throws Exception {
-        factory.reload(f -> {
-            // Drop a file key store: it would also be read as the trust store, with our password.
-            f.setKeyStoreResource(null);
-            f.setKeyStore(store);
-            f.setKeyStorePassword(password);
-            f.setKeyManagerPassword(password);
-            f.setCertAlias(defaultAlias);
-        });
-    }
-
-    private void restore() {
-        if (installedStore == null) {
+    void install(SslContextFactory.Server factory) {
+        requireNonNull(factory, "factory");
+        SSLContext previous = factory.getSslContext();
+        if (previous != null && installed.contains(previous)) {
             return;
         }
-        String previousAlias = installed.get(0).name();
-        for (SslContextFactory.Server factory : factories) {
-            try {
-                reload(factory, installedStore, previousAlias);
-            } catch (Exception e) {
-                LOG.error("Jetty cannot go back to certificates {} either; new TLS handshakes on {} will fail until the next "
-                        + "certificate arrives: {}", names(installed), factory, e.toString());
-            }
+        checkTrust(factory);
+        SSLContext context;
+        try {
+            context = factory.getProvider() == null ? SSLContext.getInstance(factory.getProtocol())
+                    : SSLContext.getInstance(factory.getProtocol(), factory.getProvider());
+            SecureRandom random = factory.getSecureRandomAlgorithm() == null ? null
+                    : SecureRandom.getInstance(factory.getSecureRandomAlgorithm());
+            context.init(new KeyManager[] {new JettyKeyManager(engine, factory)}, trustManagers(factory), random);
+            context = new TlsAlpn01SslContext(context, engine);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("Cannot make the SSL context of " + factory + ": " + e.getMessage(), e);
+        }
+        if (previous != null) {
+            LOG.warn("Replaced the SSLContext set on {}: Autocert serves its certificates through its own", factory);
+        }
+        factory.setSslContext(context);
+        installed.add(context);
+        LOG.debug("Autocert serves certificates through {}", factory);
+    }
+
+    private static void checkTrust(SslContextFactory.Server factory) {
+        String unsupported = factory.getTrustStoreResource() != null ? "a trust store file (" + factory.getTrustStoreResource() + ")"
+                : factory.getCrlPath() != null ? "a CRL path (" + factory.getCrlPath() + ")"
+                : factory.isValidatePeerCerts() ? "validatePeerCerts" : null;
+        if (unsupported != null) {
+            throw new IllegalStateException(factory + " has " + unsupported + " for client certificates, which Autocert "
+                    + "cannot apply: its SSL context is built without Jetty reading key or trust store files. Give the "
+                    + "trust store as a KeyStore instead (SslContextFactory.setTrustStore)");
         }
     }
 
-    private static boolean sameCertificates(List<CertifiedKey> a, List<CertifiedKey> b) {
-        if (a.size() != b.size()) {
-            return false;
+    /** The trust managers Jetty would make for the factory; null means the JDK's default trust. */
+    private static TrustManager[] trustManagers(SslContextFactory.Server factory) throws GeneralSecurityException {
+        KeyStore trustStore = factory.getTrustStore();
+        if (trustStore != null) {
+            TrustManagerFactory trust = TrustManagerFactory.getInstance(factory.getTrustManagerFactoryAlgorithm());
+            trust.init(trustStore);
+            return trust.getTrustManagers();
         }
-        for (int i = 0; i < a.size(); i++) {
-            if (!a.get(i).name().equals(b.get(i).name()) || !a.get(i).certificate().equals(b.get(i).certificate())
-                    || !a.get(i).privateKey().equals(b.get(i).privateKey())) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static List<String> names(List<CertifiedKey> keys) {
-        return keys.stream().map(k -> (k.placeholder() ? "placeholder " : "") + k.name() + " #" + k.serial()).toList();
+        return factory.isTrustAll() ? SslContextFactory.TRUST_ALL_CERTS : null;
     }
 
     @Override
     public String toString() {
-        return "SslContextInstaller" + factories;
+        return "SslContextInstaller" + installed.size();
     }
 }

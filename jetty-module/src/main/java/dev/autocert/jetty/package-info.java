@@ -1,6 +1,7 @@
 /**
- * Automatic HTTPS for Jetty 12.0 and 12.1: the ACME challenge handler, the hot swap of
- * certificates into Jetty's {@code SslContextFactory}, and the {@code autocert} jetty-home module.
+ * Automatic HTTPS for Jetty 12.0 and 12.1: the ACME challenge handler, the key manager that serves
+ * the engine's certificates through Jetty's {@code SslContextFactory}, and the {@code autocert}
+ * jetty-home module.
  *
  * <p>Public types, the whole list: {@link dev.autocert.jetty.AutocertJetty} (embedded servers:
  * {@code AutocertJetty.install(server, settings)}), {@link dev.autocert.jetty.AcmeChallengeHandler}

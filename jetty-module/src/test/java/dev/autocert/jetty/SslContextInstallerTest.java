@@ -2,17 +2,22 @@ package dev.autocert.jetty;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.autocert.core.CertificateManager;
 import dev.autocert.core.CertifiedKey;
 import dev.autocert.testkit.HttpsProbe;
 import dev.autocert.testkit.PebbleServer;
+import java.io.OutputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -20,17 +25,20 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
 import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The certificate swap into a running Jetty, with two real certificate sets from Pebble: the
- * first issuance of a.example.test and b.example.test, and a renewal of a.example.test.
+ * The engine's key manager installed once in a running Jetty, with real certificates from
+ * Pebble for a.example.test and b.example.test: renewals are served from the next handshake
+ * with nothing in Jetty rebuilt, under HTTPS load, without a failed request.
  */
 class SslContextInstallerTest {
 
@@ -39,32 +47,28 @@ class SslContextInstallerTest {
 
     private static final String A = "a.example.test";
     private static final String B = "b.example.test";
-    /** Bounds of the load test: swaps, and the time they may take. */
-    private static final int SWAPS = 60;
-    private static final long MAX_SECONDS = 60;
+    /** Bounds of the load test: renewals, client threads, and the time it may take. */
+    private static final int RENEWALS = 6;
+    private static final int NEW_CONNECTION_CLIENTS = 2;
+    private static final long MAX_SECONDS = 90;
 
     @TempDir
     static Path storage;
 
     private static Server server;
     private static AutocertJetty autocert;
+    private static CertificateManager manager;
     private static int port;
-    private static SSLContext pebbleRoots;
-    private static List<CertifiedKey> first;
-    private static List<CertifiedKey> renewed;
+    private static KeyStore pebbleRoots;
 
     @BeforeAll
-    static void startJettyWithTwoCertificateSets() throws Exception {
+    static void startJetty() throws Exception {
         server = TestServers.httpsServer();
         autocert = AutocertJetty.install(server, TestServers.waitingFor(TestServers.pebble(PEBBLE, storage, A + ";" + B)));
         server.start();
         port = TestServers.httpsPort(server);
-        pebbleRoots = HttpsProbe.trusting(PEBBLE.issuingTrustStore());
-        first = autocert.certificates();
-        autocert.manager().orElseThrow().renew(A).get(60, TimeUnit.SECONDS);
-        renewed = autocert.certificates();
-        assertNotEquals(first.get(0).serial(), renewed.get(0).serial());
-        assertEquals(first.get(1), renewed.get(1));
+        pebbleRoots = PEBBLE.issuingTrustStore();
+        manager = autocert.manager().orElseThrow();
     }
 
     @AfterAll
@@ -72,48 +76,63 @@ class SslContextInstallerTest {
         server.stop();
     }
 
-    @BeforeEach
-    void serveTheFirstSet() {
-        assertTrue(autocert.installer().install(first, Optional.empty()));
+    /** A new client: its own SSL context, so no TLS session of an earlier connection is resumed. */
+    private static HttpsProbe.Connection newClient(String host) throws Exception {
+        return HttpsProbe.connect(HttpsProbe.trusting(pebbleRoots), port, host);
     }
 
     @Test
-    void swapsCertificatesUnderLoadWithoutAFailedRequest() throws Exception {
-        Set<String> servedSerials = ConcurrentHashMap.newKeySet();
+    void servesARenewalFromTheNextHandshakeWithoutRebuildingTheSslContext() throws Exception {
+        SslContextFactory.Server factory = server.getConnectors()[0].getConnectionFactory(SslConnectionFactory.class).getSslContextFactory();
+        SSLContext before = factory.getSslContext();
+        CertifiedKey old = TestServers.served(autocert, B);
+
+        CertifiedKey next = manager.renew(B).get(60, TimeUnit.SECONDS);
+
+        assertNotEquals(old.serial(), next.serial());
+        try (HttpsProbe.Connection connection = newClient(B)) {
+            assertEquals(next.certificate(), connection.served());
+            assertEquals("hello " + B, connection.get("/").body());
+        }
+        assertSame(before, factory.getSslContext(), "one SSL context for the factory's whole life");
+    }
+
+    @Test
+    void renewsUnderHttpsLoadWithoutAFailedRequest() throws Exception {
+        SSLContext sharedClient = HttpsProbe.trusting(pebbleRoots); // a client that resumes its TLS sessions
         List<Throwable> failures = new CopyOnWriteArrayList<>();
         AtomicInteger newConnectionRequests = new AtomicInteger();
         AtomicInteger keptAliveRequests = new AtomicInteger();
-        AtomicBoolean swapping = new AtomicBoolean(true);
+        AtomicBoolean running = new AtomicBoolean(true);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(MAX_SECONDS);
 
-        // One client opens a new connection per request (new handshakes must see each swap) ...
-        Thread fresh = new Thread(() -> {
-            while (swapping.get() && System.nanoTime() < deadline) {
-                try (HttpsProbe.Connection connection = HttpsProbe.connect(pebbleRoots, port, A, A)) {
-                    servedSerials.add(connection.served().getSerialNumber().toString(16));
-                    HttpsProbe.Response response = connection.get("/", A);
-                    if (response.status() != 200) {
-                        throw new AssertionError("status " + response.status() + ": " + response.body());
+        // Clients that open a new connection per request, alternately as new clients and as one
+        // that resumes its sessions ...
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < NEW_CONNECTION_CLIENTS; t++) {
+            String host = t % 2 == 0 ? A : B;
+            threads.add(new Thread(() -> {
+                for (int i = 0; running.get() && System.nanoTime() < deadline; i++) {
+                    try (HttpsProbe.Connection connection = i % 2 == 0 ? newClient(host)
+                            : HttpsProbe.connect(sharedClient, port, host)) {
+                        expectHello(connection.get("/"), host);
+                        newConnectionRequests.incrementAndGet();
+                    } catch (Throwable e) {
+                        failures.add(e);
                     }
-                    newConnectionRequests.incrementAndGet();
-                } catch (Throwable e) {
-                    failures.add(e);
                 }
-            }
-        }, "new-connections");
-        // ... and two keep one connection each, for a.example.test and b.example.test.
-        List<HttpsProbe.Connection> kept = List.of(HttpsProbe.connect(pebbleRoots, port, A, A), HttpsProbe.connect(pebbleRoots, port, B, B));
+            }, "new-connections-" + host));
+        }
+        // ... and one that keeps a connection each to a.example.test and b.example.test.
+        List<HttpsProbe.Connection> kept = List.of(newClient(A), newClient(B));
         List<byte[]> sessions = kept.stream().map(HttpsProbe.Connection::sessionId).toList();
         List<X509Certificate> keptServed = List.of(kept.get(0).served(), kept.get(1).served());
-        Thread keptAlive = new Thread(() -> {
-            while (swapping.get() && System.nanoTime() < deadline) {
+        threads.add(new Thread(() -> {
+            while (running.get() && System.nanoTime() < deadline) {
                 for (int i = 0; i < kept.size(); i++) {
                     String host = i == 0 ? A : B;
                     try {
-                        HttpsProbe.Response response = kept.get(i).get("/", host);
-                        if (response.status() != 200 || !response.body().equals("hello " + host)) {
-                            throw new AssertionError("status " + response.status() + ": " + response.body());
-                        }
+                        expectHello(kept.get(i).get("/", host), host);
                         keptAliveRequests.incrementAndGet();
                     } catch (Throwable e) {
                         failures.add(e);
@@ -121,31 +140,36 @@ class SslContextInstallerTest {
                     }
                 }
             }
-        }, "kept-alive");
-        fresh.start();
-        keptAlive.start();
+        }, "kept-alive"));
+        threads.forEach(Thread::start);
 
-        int swaps = 0;
+        Set<String> renewedSerials = ConcurrentHashMap.newKeySet();
+        int renewals = 0;
         try {
-            while (swaps < SWAPS && System.nanoTime() < deadline && failures.isEmpty()) {
-                assertTrue(autocert.installer().install(swaps % 2 == 0 ? renewed : first, Optional.empty()));
-                swaps++;
-                Thread.sleep(25);
+            while (renewals < RENEWALS && System.nanoTime() < deadline && failures.isEmpty()) {
+                String name = renewals % 2 == 0 ? A : B;
+                CertifiedKey next = manager.renew(name).get(60, TimeUnit.SECONDS);
+                renewedSerials.add(next.serial());
+                // Served from the very next handshake of a new client, while the load goes on.
+                try (HttpsProbe.Connection connection = newClient(name)) {
+                    assertEquals(next.certificate(), connection.served(), "renewal " + (renewals + 1) + " of " + name);
+                }
+                renewals++;
             }
         } finally {
-            swapping.set(false);
-            fresh.join(TimeUnit.SECONDS.toMillis(30));
-            keptAlive.join(TimeUnit.SECONDS.toMillis(30));
+            running.set(false);
+            for (Thread thread : threads) {
+                thread.join(TimeUnit.SECONDS.toMillis(30));
+            }
         }
 
-        System.out.printf("Load test: %d swaps, %d requests on new connections, %d on kept-alive ones, %d failures%n",
-                swaps, newConnectionRequests.get(), keptAliveRequests.get(), failures.size());
+        System.out.printf("Load test: %d renewals, %d requests on new connections, %d on kept-alive ones, %d failures%n",
+                renewals, newConnectionRequests.get(), keptAliveRequests.get(), failures.size());
         assertEquals(List.of(), failures);
-        assertEquals(SWAPS, swaps, "every swap within " + MAX_SECONDS + " s");
+        assertEquals(RENEWALS, renewals, "every renewal within " + MAX_SECONDS + " s");
+        assertEquals(RENEWALS, renewedSerials.size());
         assertTrue(newConnectionRequests.get() > 10, "requests on new connections: " + newConnectionRequests);
         assertTrue(keptAliveRequests.get() > 10, "requests on kept-alive connections: " + keptAliveRequests);
-        assertEquals(Set.of(first.get(0).serial(), renewed.get(0).serial()), servedSerials,
-                "new handshakes saw both versions of " + A);
         for (int i = 0; i < kept.size(); i++) {
             HttpsProbe.Connection connection = kept.get(i);
             assertTrue(connection.isOpen());
@@ -155,41 +179,51 @@ class SslContextInstallerTest {
         }
     }
 
-    @Test
-    void refusesASetWhoseKeyDoesNotMatchItsChainAndKeepsServingTheOldOne() throws Exception {
-        CertifiedKey a = first.get(0);
-        CertifiedKey b = first.get(1);
-        CertifiedKey wrongKey = CertifiedKey.of(A, b.privateKey(), a.chain());
-
-        assertFalse(autocert.installer().install(List.of(wrongKey, b), Optional.of(wrongKey)));
-
-        assertEquals(first, autocert.certificates());
-        try (HttpsProbe.Connection connection = HttpsProbe.connect(pebbleRoots, port, A, A)) {
-            assertEquals(a.certificate(), connection.served());
-            assertEquals("hello " + A, connection.get("/", A).body());
-        }
-        try (HttpsProbe.Connection connection = HttpsProbe.connect(pebbleRoots, port, B, B)) {
-            assertEquals(b.certificate(), connection.served());
+    private static void expectHello(HttpsProbe.Response response, String host) {
+        if (response.status() != 200 || !response.body().equals("hello " + host)) {
+            throw new AssertionError("status " + response.status() + ": " + response.body());
         }
     }
 
     @Test
-    void refusesAnEmptySet() throws Exception {
-        assertFalse(autocert.installer().install(List.of(), Optional.empty()));
+    void refusesAHandshakeWhoseSniNoCertificateCoversWhenTheFactoryRequiresSni() throws Exception {
+        Server strict = TestServers.httpsServer();
+        SslContextFactory.Server factory = strict.getConnectors()[0].getConnectionFactory(SslConnectionFactory.class).getSslContextFactory();
+        factory.setSniRequired(true);
+        AutocertJetty strictAutocert = AutocertJetty.install(strict, TestServers.unreachable(storage.resolve("strict"), A).build());
+        strict.start();
+        try {
+            int strictPort = TestServers.httpsPort(strict);
+            List<X509Certificate> placeholder = List.of(TestServers.served(strictAutocert, A).certificate());
 
-        assertEquals(first, autocert.certificates());
-        try (HttpsProbe.Connection connection = HttpsProbe.connect(pebbleRoots, port, A, A)) {
-            assertEquals(first.get(0).certificate(), connection.served());
+            // A new client each time: a resumed TLS session would not ask the key manager.
+            try (HttpsProbe.Connection connection = HttpsProbe.connect(HttpsProbe.trusting(placeholder), strictPort, A, A)) {
+                assertEquals("hello " + A, connection.get("/").body());
+            }
+            // Without sniRequired these would get the default certificate, which covers A.
+            assertThrows(SSLHandshakeException.class,
+                    () -> HttpsProbe.connect(HttpsProbe.trusting(placeholder), strictPort, "other.example.test", A).close());
+            assertThrows(SSLHandshakeException.class, () -> HttpsProbe.connect(HttpsProbe.trusting(placeholder), strictPort, null, A).close());
+        } finally {
+            strict.stop();
         }
     }
 
     @Test
-    void installsTheRenewedSetThroughTheEngineEvent() throws Exception {
-        CertifiedKey next = autocert.manager().orElseThrow().renew(B).get(60, TimeUnit.SECONDS);
-
-        assertEquals(next, TestServers.served(autocert, B));
-        try (HttpsProbe.Connection connection = HttpsProbe.connect(pebbleRoots, port, B, B)) {
-            assertEquals(next.certificate(), connection.served());
+    void refusesAFactoryWithATrustStoreFileItCannotApply(@TempDir Path dir) throws Exception {
+        Path trustStore = dir.resolve("trust.p12");
+        KeyStore empty = KeyStore.getInstance("PKCS12");
+        empty.load(null, null);
+        try (OutputStream out = Files.newOutputStream(trustStore)) {
+            empty.store(out, "secret".toCharArray());
         }
+        SslContextFactory.Server factory = new SslContextFactory.Server();
+        factory.setTrustStorePath(trustStore.toString());
+        factory.setTrustStorePassword("secret");
+        factory.setNeedClientAuth(true);
+
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> new SslContextInstaller(() -> null).install(factory));
+        assertTrue(e.getMessage().contains("trust store file"), e.getMessage());
+        assertEquals(null, factory.getSslContext(), "the factory left as it was");
     }
 }

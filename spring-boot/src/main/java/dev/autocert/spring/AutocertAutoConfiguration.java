@@ -25,7 +25,6 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.ssl.SslBundleRegistry;
 import org.springframework.boot.ssl.SslOptions;
-import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -33,11 +32,12 @@ import org.springframework.core.env.Environment;
 
 /**
  * Automatic HTTPS for a Spring Boot application: when {@code autocert.domains} is set, runs a
- * {@link CertificateManager} that obtains and renews the certificates, serves them through the
- * {@code autocert} SSL bundle (which {@code server.ssl.bundle} names by default), answers the
- * CA's HTTP-01 challenges on a plain HTTP connector on {@code autocert.http-port} of embedded
- * Tomcat or Jetty, and, with actuator, reports the certificates' health and an {@code autocert}
- * endpoint. Engine events are published as {@link AutocertCertificateEvent}s; every {@link
+ * {@link CertificateManager} that obtains and renews the certificates, registers the {@code
+ * autocert} SSL bundle (which {@code server.ssl.bundle} names by default) and, on embedded Tomcat
+ * or Jetty, gives the HTTPS connector the engine's key manager, which serves every certificate by
+ * SNI and each new one from the next handshake; answers the CA's HTTP-01 challenges on a plain
+ * HTTP connector on {@code autocert.http-port}; and, with actuator, reports the certificates'
+ * health and an {@code autocert} endpoint. Engine events are published as {@link AutocertCertificateEvent}s; every {@link
  * CertificateListener} bean hears them too.
  *
  * <p>Replaceable beans: {@link AutocertSettings} (settings built in code instead of from
@@ -69,12 +69,12 @@ public class AutocertAutoConfiguration {
     }
 
     @Bean
-    AutocertSslBundles autocertSslBundles(SslBundleRegistry registry, CertificateManager manager, Environment environment) {
+    AutocertSslBundle autocertSslBundle(SslBundleRegistry registry, CertificateManager manager, Environment environment) {
         // With a bundle, Spring Boot takes protocols and ciphers from the bundle, not from server.ssl.
         Binder binder = Binder.get(environment);
         SslOptions options = SslOptions.of(binder.bind("server.ssl.ciphers", String[].class).orElse(null),
                 binder.bind("server.ssl.enabled-protocols", String[].class).orElse(null));
-        return new AutocertSslBundles(registry, manager.settings().certificates(), options);
+        return new AutocertSslBundle(registry, manager, options);
     }
 
     @Bean
@@ -88,9 +88,9 @@ public class AutocertAutoConfiguration {
     }
 
     @Bean
-    AutocertLifecycle autocertLifecycle(CertificateManager manager, AutocertSslBundles bundles,
+    AutocertLifecycle autocertLifecycle(CertificateManager manager, AutocertSslBundle bundle,
             ObjectProvider<CertificateListener> listeners) {
-        return new AutocertLifecycle(manager, bundles, listeners.orderedStream().toList());
+        return new AutocertLifecycle(manager, bundle, listeners.orderedStream().toList());
     }
 
     @Bean
@@ -109,9 +109,8 @@ public class AutocertAutoConfiguration {
     static class TomcatConfiguration {
 
         @Bean
-        AutocertTomcatCustomizer autocertTomcatCustomizer(AutocertLifecycle lifecycle, CertificateManager manager,
-                AutocertSslBundles bundles) {
-            return new AutocertTomcatCustomizer(lifecycle, manager, bundles);
+        AutocertTomcatCustomizer autocertTomcatCustomizer(AutocertLifecycle lifecycle, CertificateManager manager) {
+            return new AutocertTomcatCustomizer(lifecycle, manager);
         }
     }
 
@@ -121,9 +120,8 @@ public class AutocertAutoConfiguration {
     static class JettyConfiguration {
 
         @Bean
-        AutocertJettyCustomizer autocertJettyCustomizer(AutocertLifecycle lifecycle, CertificateManager manager,
-                SslBundles sslBundles) {
-            return new AutocertJettyCustomizer(lifecycle, manager, sslBundles);
+        AutocertJettyCustomizer autocertJettyCustomizer(AutocertLifecycle lifecycle, CertificateManager manager) {
+            return new AutocertJettyCustomizer(lifecycle, manager);
         }
     }
 

@@ -37,7 +37,7 @@ final class AutocertEnvironmentPostProcessor implements EnvironmentPostProcessor
             }
         }
         environment.getPropertySources().addLast(new MapPropertySource(PROPERTY_SOURCE_NAME,
-                Map.of("server.ssl.bundle", AutocertSslBundles.BUNDLE)));
+                Map.of("server.ssl.bundle", AutocertSslBundle.NAME)));
     }
 
     @Override

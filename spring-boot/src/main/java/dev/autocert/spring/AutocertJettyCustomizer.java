@@ -4,6 +4,7 @@ import dev.autocert.core.AutocertSettings;
 import dev.autocert.core.CertificateManager;
 import dev.autocert.core.ChallengeType;
 import dev.autocert.jetty.AcmeChallengeHandler;
+import dev.autocert.jetty.AutocertJetty;
 import dev.autocert.jetty.HttpsRedirectHandler;
 import java.net.InetAddress;
 import java.util.function.IntSupplier;
@@ -18,8 +19,6 @@ import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.boot.ssl.SslBundle;
-import org.springframework.boot.ssl.SslBundles;
 import org.springframework.boot.web.embedded.jetty.JettyServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 
@@ -27,27 +26,26 @@ import org.springframework.boot.web.server.WebServerFactoryCustomizer;
  * Fits embedded Jetty for Autocert: an {@link AcmeChallengeHandler} in front of the
  * application's handler, which answers HTTP-01 challenges on every connector before any
  * servlet, filter or Spring Security sees the request; a plain HTTP connector on {@code
- * autocert.http-port} (unless the server already listens there); and the reload of the HTTPS
- * connector's {@link SslContextFactory.Server} when the {@code autocert} SSL bundle is updated,
- * which Spring Boot does not do for Jetty. One key store with an alias per certificate serves
- * every certificate: Jetty's SNI key manager picks by host name.
+ * autocert.http-port} (unless the server already listens there); and, when the HTTPS connector
+ * serves the {@code autocert} bundle, an SSL context holding the engine's key manager for its
+ * {@link SslContextFactory.Server}, installed once ({@link AutocertJetty#installKeyManager}): it
+ * picks every handshake's certificate by SNI, and a new certificate is served from the next
+ * handshake with nothing in Jetty reloaded.
  */
 final class AutocertJettyCustomizer implements WebServerFactoryCustomizer<JettyServletWebServerFactory> {
 
     private static final Logger LOG = LoggerFactory.getLogger(AutocertJettyCustomizer.class);
 
     private final CertificateManager manager;
-    private final SslBundles sslBundles;
 
     /** {@code lifecycle} is here so that the engine has published its certificates before the server is created. */
-    AutocertJettyCustomizer(AutocertLifecycle lifecycle, CertificateManager manager, SslBundles sslBundles) {
+    AutocertJettyCustomizer(AutocertLifecycle lifecycle, CertificateManager manager) {
         this.manager = manager;
-        this.sslBundles = sslBundles;
     }
 
     @Override
     public void customize(JettyServletWebServerFactory factory) {
-        boolean served = AutocertSslBundles.servedBy(factory.getSsl());
+        boolean served = AutocertSslBundle.servedBy(factory.getSsl());
         if (!served) {
             AutocertWebServers.logNotServed(LOG, factory.getSsl());
         }
@@ -86,8 +84,8 @@ final class AutocertJettyCustomizer implements WebServerFactoryCustomizer<JettyS
             for (Connector connector : server.getConnectors()) {
                 SslConnectionFactory ssl = connector.getConnectionFactory(SslConnectionFactory.class);
                 if (ssl != null) {
-                    SslContextFactory.Server sslContextFactory = ssl.getSslContextFactory();
-                    sslBundles.addBundleUpdateHandler(AutocertSslBundles.BUNDLE, bundle -> reload(sslContextFactory, bundle));
+                    // Spring Boot configured it from the bundle's key store, which it now no longer reads.
+                    AutocertJetty.installKeyManager(ssl.getSslContextFactory(), manager);
                 }
             }
         }
@@ -102,21 +100,5 @@ final class AutocertJettyCustomizer implements WebServerFactoryCustomizer<JettyS
             }
         }
         return 443;
-    }
-
-    /** Swaps the bundle's key store in; handshakes from now on see it, open connections keep theirs. */
-    private static void reload(SslContextFactory.Server factory, SslBundle bundle) {
-        try {
-            factory.reload(f -> {
-                f.setKeyStore(bundle.getStores().getKeyStore());
-                f.setKeyStorePassword(bundle.getStores().getKeyStorePassword());
-                f.setKeyManagerPassword(bundle.getKey().getPassword());
-                f.setCertAlias(bundle.getKey().getAlias());
-            });
-            LOG.debug("Jetty reloaded SSL bundle '{}' into {}", AutocertSslBundles.BUNDLE, factory);
-        } catch (Exception e) {
-            LOG.warn("Jetty refused the new certificates of SSL bundle '{}' and keeps serving the previous ones: {}",
-                    AutocertSslBundles.BUNDLE, e.toString());
-        }
     }
 }

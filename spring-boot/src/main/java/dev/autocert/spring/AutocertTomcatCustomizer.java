@@ -3,40 +3,38 @@ package dev.autocert.spring;
 import dev.autocert.core.AutocertSettings;
 import dev.autocert.core.CertificateManager;
 import dev.autocert.core.ChallengeType;
-import dev.autocert.core.Http01Tokens;
 import dev.autocert.tomcat.AcmeChallengeValve;
+import dev.autocert.tomcat.AutocertTomcat;
 import dev.autocert.tomcat.HttpsRedirectValve;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.catalina.connector.Connector;
+import org.apache.coyote.ProtocolHandler;
+import org.apache.coyote.http11.AbstractHttp11Protocol;
+import org.apache.tomcat.util.net.SSLHostConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.web.embedded.tomcat.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.Ssl;
-import org.springframework.boot.web.server.Ssl.ServerNameSslBundle;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 
 /**
  * Fits embedded Tomcat for Autocert: an {@link AcmeChallengeValve} on the engine, which answers
  * HTTP-01 challenges on every connector before any context, filter or Spring Security sees the
  * request; a plain HTTP connector on {@code autocert.http-port} (unless the server already
- * listens there); and, with several certificates, one SSL host config per host name through
- * {@code server.ssl.server-name-bundles}, since a Tomcat SSL host config serves one certificate.
- * Tomcat reloads the bundles itself when they are updated.
+ * listens there); and, when the HTTPS connector serves the {@code autocert} bundle, the engine's
+ * key manager on that connector, installed once ({@link AutocertTomcat#installKeyManager}): one
+ * SSL host config serves every certificate, picked by SNI at each handshake, and a new
+ * certificate is served from the next handshake with nothing in Tomcat reloaded.
  */
 final class AutocertTomcatCustomizer implements WebServerFactoryCustomizer<TomcatServletWebServerFactory> {
 
     private static final Logger LOG = LoggerFactory.getLogger(AutocertTomcatCustomizer.class);
 
     private final CertificateManager manager;
-    private final AutocertSslBundles bundles;
 
     /** {@code lifecycle} is here so that the engine has published its certificates before the server is created. */
-    AutocertTomcatCustomizer(AutocertLifecycle lifecycle, CertificateManager manager, AutocertSslBundles bundles) {
+    AutocertTomcatCustomizer(AutocertLifecycle lifecycle, CertificateManager manager) {
         this.manager = manager;
-        this.bundles = bundles;
     }
 
     @Override
@@ -62,16 +60,28 @@ final class AutocertTomcatCustomizer implements WebServerFactoryCustomizer<Tomca
             }
         }
         Ssl ssl = factory.getSsl();
-        if (!AutocertSslBundles.servedBy(ssl)) {
+        if (AutocertSslBundle.servedBy(ssl)) {
+            // Connector customizers run after Spring Boot has configured the connector's SSL from the bundle.
+            factory.addConnectorCustomizers(this::installKeyManager);
+        } else {
             AutocertWebServers.logNotServed(LOG, ssl);
-        } else if (settings.certificates().size() > 1) {
-            List<ServerNameSslBundle> serverNames = new ArrayList<>(ssl.getServerNameBundles());
-            for (Map.Entry<String, String> entry : bundles.serverNameBundles().entrySet()) {
-                if (serverNames.stream().noneMatch(s -> s.serverName().equalsIgnoreCase(entry.getKey()))) {
-                    serverNames.add(new ServerNameSslBundle(entry.getKey(), entry.getValue()));
+        }
+    }
+
+    /**
+     * Replaces the certificate Spring Boot put into the main connector's default SSL host config,
+     * read from the bundle's key store, with the engine's key manager; the config's other
+     * settings (protocols, ciphers, client authentication) stay as Spring Boot made them.
+     */
+    private void installKeyManager(Connector connector) {
+        ProtocolHandler handler = connector.getProtocolHandler();
+        if (handler instanceof AbstractHttp11Protocol<?> protocol && protocol.isSSLEnabled()) {
+            for (SSLHostConfig config : protocol.findSslHostConfigs()) {
+                if (config.getHostName().equalsIgnoreCase(protocol.getDefaultSSLHostConfigName())) {
+                    config.getCertificates().clear(); // the bundle's, expected: no warning
                 }
             }
-            ssl.setServerNameBundles(serverNames);
+            AutocertTomcat.installKeyManager(connector, manager);
         }
     }
 }

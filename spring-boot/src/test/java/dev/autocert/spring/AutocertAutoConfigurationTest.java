@@ -53,15 +53,23 @@ class AutocertAutoConfigurationTest {
         });
     }
 
+    /**
+     * The bundle's key store, which Spring Boot builds the HTTPS connector from, holds the default
+     * certificate alone; its key managers are the engine's, which serve every certificate.
+     */
     @Test
     void registersTheAutocertBundleWithPlaceholdersBeforeTheServerStarts() {
         runner().withPropertyValues("autocert.domains=example.test,www.example.test;api.example.test").run(context -> {
             assertThat(context).hasSingleBean(CertificateManager.class);
+            CertificateManager manager = context.getBean(CertificateManager.class);
             SslBundle bundle = context.getBean(SslBundles.class).getBundle("autocert");
             KeyStore store = bundle.getStores().getKeyStore();
-            assertThat(java.util.Collections.list(store.aliases())).containsExactlyInAnyOrder("example.test", "api.example.test");
+            assertThat(java.util.Collections.list(store.aliases())).containsExactly("example.test");
+            assertThat(store.getCertificate("example.test")).isEqualTo(manager.certificate("example.test").orElseThrow().certificate());
             assertThat(bundle.getKey().getAlias()).isEqualTo("example.test");
-            assertThat(context.getBean(CertificateManager.class).certificates()).allMatch(k -> k.placeholder());
+            assertThat(bundle.getManagers().getKeyManagers()).containsExactly(manager.keyManager());
+            assertThat(bundle.createSslContext()).isNotNull();
+            assertThat(manager.certificates()).hasSize(2).allMatch(k -> k.placeholder());
         });
     }
 

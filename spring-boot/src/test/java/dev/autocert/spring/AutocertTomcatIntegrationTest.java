@@ -4,16 +4,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.autocert.core.CertifiedKey;
 import dev.autocert.testkit.HttpsProbe;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.catalina.connector.Connector;
+import org.apache.coyote.http11.AbstractHttp11Protocol;
+import org.apache.tomcat.util.net.SSLHostConfig;
+import org.apache.tomcat.util.net.SSLHostConfigCertificate;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.web.embedded.tomcat.TomcatWebServer;
+import org.springframework.boot.web.server.WebServer;
 import org.springframework.boot.web.servlet.context.ServletWebServerApplicationContext;
 import org.springframework.test.annotation.DirtiesContext;
 
 /**
- * {@link ServerIntegrationTestBase} on embedded Tomcat, where SNI works through server-name
- * bundles, plus the actuator's view of the certificates.
+ * {@link ServerIntegrationTestBase} on embedded Tomcat, where one SSL host config serves every
+ * certificate through the engine's key manager, plus the actuator's view of the certificates.
  */
 @SpringBootTest(classes = ServerIntegrationTestBase.App.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {
@@ -30,6 +37,37 @@ class AutocertTomcatIntegrationTest extends ServerIntegrationTestBase {
     @Test
     void runsOnTomcat(@Autowired ServletWebServerApplicationContext context) {
         assertThat(context.getWebServer()).isInstanceOf(TomcatWebServer.class);
+    }
+
+    /** Every name is served by the connector's one default SSL host config: no config per name. */
+    @Test
+    void oneSslHostConfigServesEveryName(@Autowired ServletWebServerApplicationContext context) {
+        List<String> hostNames = new ArrayList<>();
+        for (Connector connector : ((TomcatWebServer) context.getWebServer()).getTomcat().getService().findConnectors()) {
+            if (connector.getProtocolHandler() instanceof AbstractHttp11Protocol<?> protocol && protocol.isSSLEnabled()) {
+                for (SSLHostConfig config : protocol.findSslHostConfigs()) {
+                    hostNames.add(config.getHostName());
+                    assertThat(config.getCertificates()).hasSize(1)
+                            .allMatch(certificate -> certificate.getCertificateKeyManager() == manager.keyManager());
+                }
+            }
+        }
+        assertThat(hostNames).containsExactly("_default_");
+    }
+
+    @Override
+    List<Object> sslContexts(WebServer server) {
+        List<Object> contexts = new ArrayList<>();
+        for (Connector connector : ((TomcatWebServer) server).getTomcat().getService().findConnectors()) {
+            if (connector.getProtocolHandler() instanceof AbstractHttp11Protocol<?> protocol && protocol.isSSLEnabled()) {
+                for (SSLHostConfig config : protocol.findSslHostConfigs()) {
+                    for (SSLHostConfigCertificate certificate : config.getCertificates()) {
+                        contexts.add(certificate.getSslContext());
+                    }
+                }
+            }
+        }
+        return contexts;
     }
 
     @Test

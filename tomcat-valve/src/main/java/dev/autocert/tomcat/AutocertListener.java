@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.apache.catalina.Engine;
 import org.apache.catalina.Lifecycle;
 import org.apache.catalina.LifecycleEvent;
@@ -44,10 +45,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Before the connectors initialise, the listener adds an {@link AcmeChallengeValve} to each
  * {@code <Engine>} that has none and gives every connector with {@code SSLEnabled="true"} the
- * stored certificates, or self-signed placeholders until the real ones arrive, without touching
- * the network; so an HTTPS connector needs no certificate of its own. Once Tomcat has started
- * and can answer the CA's challenges, the engine orders what is missing and renews what is due,
- * and each new certificate is swapped in while Tomcat runs. HTTP-01 needs a plain HTTP connector
+ * engine's key manager, which serves the stored certificates, or self-signed placeholders until
+ * the real ones arrive, without touching the network; so an HTTPS connector needs no certificate
+ * of its own. Once Tomcat has started and can answer the CA's challenges, the engine orders what
+ * is missing and renews what is due, and the next handshake after a change gets the new
+ * certificate, with nothing in Tomcat reloaded. HTTP-01 needs a plain HTTP connector
  * on {@code httpPort}; the listener warns at start-up when there is none, or when there is no
  * HTTPS connector. The engine stops when the server is destroyed.
  */
@@ -57,13 +59,15 @@ public final class AutocertListener implements LifecycleListener {
 
     /** Attribute name (camel case) to setting name (kebab case), for every setting. */
     private static final Map<String, String> ATTRIBUTES = attributes();
+    /** How many certificates the start-up log line names. */
+    private static final int SUMMARY_LIMIT = 10;
     /** The settings that name files; relative ones are resolved against {@code $CATALINA_BASE}. */
     private static final Set<String> PATHS = Set.of("storage", "ca-trust");
 
     /** Values set from server.xml, by setting name; empty when built by {@link AutocertTomcat}. */
     private final Map<String, String> values = new LinkedHashMap<>();
     private CertificateManager manager;
-    private SslHostConfigInstaller installer;
+    private boolean loaded;
     private boolean started;
 
     /** A listener whose settings come from its attributes (server.xml). */
@@ -133,6 +137,16 @@ public final class AutocertListener implements LifecycleListener {
         values.put("profile-required", value);
     }
 
+    /** Sets {@code autocert.on-demand}: names or {@code *.example.com} patterns that get a certificate at their first handshake. */
+    public void setOnDemand(String value) {
+        values.put("on-demand", value);
+    }
+
+    /** Sets {@code autocert.on-demand-ask}: the URL that must answer 200 to {@code ?domain=NAME} before an on-demand order. */
+    public void setOnDemandAsk(String value) {
+        values.put("on-demand-ask", value);
+    }
+
     /** Sets {@code autocert.eab-kid}, the external account binding key id. */
     public void setEabKid(String value) {
         values.put("eab-kid", value);
@@ -175,11 +189,6 @@ public final class AutocertListener implements LifecycleListener {
         return manager;
     }
 
-    /** The certificate installer, once the server has initialised. */
-    synchronized SslHostConfigInstaller installer() {
-        return installer;
-    }
-
     /**
      * The settings from this listener's attributes, with storage defaulting to
      * {@code catalinaBase/autocert} and relative paths resolved against {@code catalinaBase}.
@@ -203,11 +212,12 @@ public final class AutocertListener implements LifecycleListener {
     }
 
     /**
-     * Before any connector initialises: adds and connects the challenge valves, finds the HTTPS
-     * connectors, and installs the stored certificates or placeholders, without touching the network.
+     * Before any connector initialises: adds and connects the challenge valves, gives the HTTPS
+     * connectors the engine's key manager, and loads the stored certificates (or placeholders)
+     * it serves, without touching the network.
      */
     private synchronized void load(Server server) {
-        if (installer != null) {
+        if (loaded) {
             return; // initialised again after a failed start
         }
         if (manager == null) {
@@ -238,8 +248,12 @@ public final class AutocertListener implements LifecycleListener {
                     + "or set httpPort to the port your HTTP connector listens on when port 80 is forwarded to it",
                     settings.httpPort(), settings.httpPort());
         }
-        installer = new SslHostConfigInstaller(https);
-        manager.addListener(installer);
+        Set<String> managedNames = settings.certificates().stream().flatMap(c -> c.domains().stream())
+                .map(name -> name.toLowerCase(Locale.ENGLISH)).collect(Collectors.toSet());
+        for (Connector connector : https) {
+            SslHostConfigInstaller.install(connector, manager.keyManager(), managedNames);
+        }
+        loaded = true;
         for (Service service : server.findServices()) {
             for (Valve valve : service.getContainer().getPipeline().getValves()) {
                 if (valve instanceof AcmeChallengeValve challengeValve) {
@@ -247,9 +261,15 @@ public final class AutocertListener implements LifecycleListener {
                 }
             }
         }
-        LOG.info("Autocert manages {}: HTTPS port(s) {}, HTTP-01 on port {}, CA {}, storage {}", names,
+        LOG.info("Autocert manages {}: HTTPS port(s) {}, HTTP-01 on port {}, CA {}, storage {}", summary(names),
                 https.stream().map(Connector::getPort).toList(), settings.httpPort(), settings.ca(), manager.storage());
         manager.load();
+    }
+
+    /** The certificates' names for a log line: all of them, or the first few and how many there are. */
+    private static String summary(List<String> names) {
+        return names.size() <= SUMMARY_LIMIT ? names.toString()
+                : names.subList(0, SUMMARY_LIMIT) + " and " + (names.size() - SUMMARY_LIMIT) + " more certificates";
     }
 
     /** Adds a challenge valve to the service's engine unless server.xml declares one there. */

@@ -8,6 +8,9 @@ import dev.autocert.core.ChallengeType;
 import java.net.InetAddress;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.apache.catalina.LifecycleState;
 import org.apache.catalina.Pipeline;
 import org.apache.catalina.Server;
@@ -91,6 +94,29 @@ public final class AutocertTomcat {
             }
         }
         return manager;
+    }
+
+    /**
+     * Makes {@code connector}, an HTTPS connector not initialised yet that something else builds
+     * (Spring Boot's starter), serve {@code manager}'s certificates through the engine's key
+     * manager, as {@link #install} does for the connectors it finds: its default SSL host config,
+     * and any for a name {@code manager} manages, serve the certificate each handshake's SNI host
+     * name asks for, from what the engine serves at that moment, so later certificates need
+     * nothing reloaded. Every other setting of those configs is kept; a certificate configured in
+     * one is replaced, with a WARN (clear it first where that is expected).
+     *
+     * @throws IllegalArgumentException when {@code connector} is not an HTTPS connector
+     */
+    public static void installKeyManager(Connector connector, CertificateManager manager) {
+        requireNonNull(connector, "connector");
+        requireNonNull(manager, "manager");
+        if (!SslHostConfigInstaller.isHttps(connector)) {
+            throw new IllegalArgumentException("Connector on port " + connector.getPort() + " is not an HTTPS connector "
+                    + "(an HTTP/1.1 connector with SSLEnabled=\"true\")");
+        }
+        Set<String> managedNames = manager.settings().certificates().stream().flatMap(c -> c.domains().stream())
+                .map(name -> name.toLowerCase(Locale.ENGLISH)).collect(Collectors.toSet());
+        SslHostConfigInstaller.install(connector, manager.keyManager(), managedNames);
     }
 
     /**

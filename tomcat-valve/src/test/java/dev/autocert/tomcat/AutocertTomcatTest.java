@@ -13,7 +13,10 @@ import dev.autocert.core.CertificateManager;
 import dev.autocert.core.CertifiedKey;
 import dev.autocert.core.Http01Tokens;
 import dev.autocert.core.TestTokens;
+import dev.autocert.testkit.HttpsProbe;
 import dev.autocert.testkit.PebbleServer;
+import jakarta.servlet.ServletException;
+import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -24,17 +27,18 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import org.apache.catalina.Valve;
 import org.apache.catalina.connector.Connector;
+import org.apache.catalina.connector.Request;
+import org.apache.catalina.connector.Response;
 import org.apache.catalina.startup.Tomcat;
+import org.apache.catalina.valves.ValveBase;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,23 +54,25 @@ class AutocertTomcatTest {
     void servesPlaceholdersUntilPebbleIssuesThenPicksCertificateBySni(@TempDir Path dir) throws Exception {
         AutocertSettings settings = TestTomcat.settings(PEBBLE, dir.resolve("storage"), "a.example.test,www.a.example.test;b.example.test").build();
         try (TestTomcat server = TestTomcat.create(dir.resolve("tomcat"), PEBBLE.httpPort())) {
-            CertificateManager manager = AutocertTomcat.install(server.tomcat, settings);
-            // Added before start, so it hears each event before the installer does: holding the
-            // first issued certificate back keeps the placeholders in place while they are checked.
-            Map<String, CertifiedKey> placeholders = new ConcurrentHashMap<>();
+            // Holding the CA's challenge requests back keeps the placeholders serving while they
+            // are checked: a valve ahead of the challenge valve, which install adds after it.
             CountDownLatch holdBack = new CountDownLatch(1);
-            AtomicBoolean held = new AtomicBoolean();
-            manager.addListener(event -> {
-                if (event.type() == CertificateEvent.Type.PLACEHOLDER) {
-                    placeholders.put(event.name(), event.certificate());
-                } else if (event.type() == CertificateEvent.Type.OBTAINED && held.compareAndSet(false, true)) {
-                    await(holdBack);
+            server.tomcat.getEngine().getPipeline().addValve(new ValveBase() {
+                @Override
+                public void invoke(Request request, Response response) throws IOException, ServletException {
+                    if (request.getDecodedRequestURI().startsWith(Http01Tokens.PATH_PREFIX)) {
+                        await(holdBack);
+                    }
+                    getNext().invoke(request, response);
                 }
             });
+            CertificateManager manager = AutocertTomcat.install(server.tomcat, settings);
             server.start();
             try {
                 for (String name : List.of("a.example.test", "b.example.test")) {
-                    X509Certificate placeholder = placeholders.get(name).certificate();
+                    CertifiedKey served = manager.certificate(name).orElseThrow();
+                    assertTrue(served.placeholder(), name);
+                    X509Certificate placeholder = served.certificate();
                     try (TestHttpClient.Connection connection = TestHttpClient.https(server.httpsPort, name,
                             TestHttpClient.trustStore(placeholder))) {
                         assertEquals(placeholder, connection.served().get(0), "the placeholder of " + name);
@@ -93,10 +99,12 @@ class AutocertTomcatTest {
             }
             assertEquals(Set.of("a.example.test", "www.a.example.test"), Set.copyOf(manager.certificate("a.example.test").orElseThrow().names()));
 
-            // One connection serves every name of the first certificate (as HTTP/2 clients reuse
-            // connections), and a client without SNI gets the first certificate.
+            // One SSLHostConfig serves every name, so Tomcat's strictSni check lets a connection
+            // made for one name serve another (as HTTP/2 clients reuse connections); a client
+            // without SNI gets the first certificate.
             try (TestHttpClient.Connection connection = TestHttpClient.https(server.httpsPort, "www.a.example.test", pebbleRoots)) {
                 assertEquals("hello a.example.test /", connection.request("GET", "/", "a.example.test").body());
+                assertEquals("hello b.example.test /", connection.request("GET", "/", "b.example.test").body());
             }
             TestHttpClient.Handshake withoutSni = TestHttpClient.handshake(server.httpsPort, "a.example.test", pebbleRoots, false);
             try (TestHttpClient.Connection connection = withoutSni.connection()) {
@@ -109,6 +117,29 @@ class AutocertTomcatTest {
             TestHttpClient.Handshake other = TestHttpClient.handshake(server.httpsPort, "c.example.test", pebbleRoots);
             assertEquals(manager.certificate("a.example.test").orElseThrow().certificate(), other.leaf());
             assertInstanceOf(SSLHandshakeException.class, other.failure());
+        }
+    }
+
+    @Test
+    void servesAnIpAddressCertificateToAClientSendingNoSni(@TempDir Path dir) throws Exception {
+        AutocertSettings settings = TestTomcat.settings(PEBBLE, dir.resolve("storage"), "127.0.0.1;a.example.test").build();
+        try (TestTomcat server = TestTomcat.create(dir.resolve("tomcat"), PEBBLE.httpPort())) {
+            CertificateManager manager = AutocertTomcat.install(server.tomcat, settings);
+            server.start();
+            SSLContext pebbleRoots = HttpsProbe.trusting(PEBBLE.issuingTrustStore());
+            CertifiedKey ip = awaitIssued(manager, "127.0.0.1");
+            CertifiedKey name = awaitIssued(manager, "a.example.test");
+            HttpsProbe.awaitServed(pebbleRoots, server.httpsPort, "a.example.test", serialHex(name), ISSUANCE_TIMEOUT).close();
+
+            // A client of https://127.0.0.1/ sends no SNI (RFC 6066 has none for addresses); it
+            // gets the first certificate, whose IP address SAN it verifies.
+            try (HttpsProbe.Connection connection = HttpsProbe.connect(pebbleRoots, server.httpsPort, null, "127.0.0.1")) {
+                assertEquals(ip.certificate(), connection.served());
+                assertEquals("hello 127.0.0.1 /", connection.get("/").body());
+            }
+            try (HttpsProbe.Connection connection = HttpsProbe.connect(pebbleRoots, server.httpsPort, "a.example.test")) {
+                assertEquals(name.certificate(), connection.served());
+            }
         }
     }
 
@@ -302,6 +333,10 @@ class AutocertTomcatTest {
             Thread.sleep(50);
         }
         return manager.certificate(name).orElseThrow();
+    }
+
+    private static String serialHex(CertifiedKey key) {
+        return key.certificate().getSerialNumber().toString(16);
     }
 
     private static void await(CountDownLatch latch) {

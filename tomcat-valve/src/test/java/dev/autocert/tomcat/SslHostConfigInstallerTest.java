@@ -1,8 +1,8 @@
 package dev.autocert.tomcat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,9 +13,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPairGenerator;
 import java.security.KeyStore;
-import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,8 +28,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import javax.net.ssl.KeyManager;
-import org.apache.catalina.LifecycleListener;
 import org.apache.tomcat.util.net.SSLHostConfig;
+import org.apache.tomcat.util.net.SSLHostConfigCertificate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,11 +44,12 @@ class SslHostConfigInstallerTest {
     static final PebbleServer PEBBLE = PebbleServer.builder().build();
 
     private static final String NAME = "swap.example.test";
-    private static final int SWAPS = 50;
-    private static final Duration LOAD_LIMIT = Duration.ofSeconds(60);
+    private static final int RENEWALS = 4;
+    private static final int CLIENTS = 2;
+    private static final Duration LOAD_LIMIT = Duration.ofSeconds(90);
 
     @Test
-    void servesEveryRequestWhileCertificatesAreSwappedUnderLoad(@TempDir Path dir) throws Exception {
+    void servesEveryRequestOnNewAndKeptAliveConnectionsWhileCertificatesAreRenewed(@TempDir Path dir) throws Exception {
         try (TestTomcat server = TestTomcat.create(dir.resolve("tomcat"), PEBBLE.httpPort())) {
             CertificateManager manager = AutocertTomcat.install(server.tomcat,
                     TestTomcat.settings(PEBBLE, dir.resolve("storage"), NAME).build());
@@ -58,96 +57,72 @@ class SslHostConfigInstallerTest {
             KeyStore roots = PEBBLE.issuingTrustStore();
             TestHttpClient.awaitVerified(server.httpsPort, NAME, roots);
             CertifiedKey first = manager.certificate(NAME).orElseThrow();
-            SslHostConfigInstaller installer = installer(server);
 
             List<String> failures = new CopyOnWriteArrayList<>();
             Set<String> servedSerials = ConcurrentHashMap.newKeySet();
             AtomicInteger requests = new AtomicInteger();
-            AtomicBoolean swapping = new AtomicBoolean(true);
+            AtomicBoolean renewing = new AtomicBoolean(true);
             long deadline = System.nanoTime() + LOAD_LIMIT.toNanos();
-            List<Thread> clients = List.of(
-                    client("new-connections", () -> {
-                        try (TestHttpClient.Connection connection = TestHttpClient.https(server.httpsPort, NAME, roots)) {
-                            check(connection, servedSerials);
-                            requests.incrementAndGet();
-                        }
-                    }, swapping, deadline, failures),
-                    client("kept-alive", new Runnable2() {
-                        private TestHttpClient.Connection connection;
-                        private int used;
+            List<Thread> clients = new ArrayList<>();
+            for (int i = 0; i < CLIENTS; i++) {
+                clients.add(client("new-connections-" + i, () -> {
+                    try (TestHttpClient.Connection connection = TestHttpClient.https(server.httpsPort, NAME, roots)) {
+                        check(connection, servedSerials);
+                        requests.incrementAndGet();
+                    }
+                }, renewing, deadline, failures));
+                clients.add(client("kept-alive-" + i, new Step() {
+                    private TestHttpClient.Connection connection;
+                    private X509Certificate served;
+                    private int used;
 
-                        @Override
-                        public void run() throws Exception {
-                            if (connection == null || used++ == 25) {
-                                if (connection != null) {
-                                    connection.close();
-                                }
-                                connection = TestHttpClient.https(server.httpsPort, NAME, roots);
-                                used = 0;
+                    @Override
+                    public void run() throws Exception {
+                        if (connection == null || used++ == 25) {
+                            if (connection != null) {
+                                connection.close();
                             }
-                            check(connection, servedSerials);
-                            requests.incrementAndGet();
+                            connection = TestHttpClient.https(server.httpsPort, NAME, roots);
+                            served = connection.served().get(0);
+                            used = 0;
                         }
-                    }, swapping, deadline, failures));
+                        check(connection, servedSerials);
+                        if (!connection.served().get(0).equals(served)) {
+                            throw new AssertionError("an open connection changed its certificate");
+                        }
+                        requests.incrementAndGet();
+                    }
+                }, renewing, deadline, failures));
+            }
             long loadStart = System.nanoTime();
             clients.forEach(Thread::start);
 
-            // Two renewals through the engine, under load, give three real versions to alternate.
+            // Renewals through the engine, under load; each serves from the next handshake.
             List<CertifiedKey> versions = new ArrayList<>(List.of(first));
-            for (int i = 0; i < 2; i++) {
+            for (int i = 0; i < RENEWALS; i++) {
                 versions.add(manager.renew(NAME).get(30, TimeUnit.SECONDS));
+                Thread.sleep(300); // requests against this version
             }
-            int swaps = 2;
-            for (int i = 0; i < SWAPS && System.nanoTime() < deadline; i++) {
-                assertTrue(installer.install(List.of(versions.get(i % versions.size()))), "swap " + i);
-                swaps++;
-                Thread.sleep(20);
-            }
-            Thread.sleep(200); // requests against the last version too
-            swapping.set(false);
+            renewing.set(false);
             for (Thread client : clients) {
                 client.join(TimeUnit.SECONDS.toMillis(15));
             }
 
             assertEquals(List.of(), failures);
-            assertTrue(swaps >= SWAPS, "swaps: " + swaps);
             assertTrue(requests.get() >= 100, "requests: " + requests.get());
             assertEquals(versions.stream().map(CertifiedKey::serial).collect(Collectors.toSet()),
                     servedSerials, "every version was served");
-            LOG.info("{} swaps in {} ms under load: {} requests, {} failed, serials served {}", swaps,
+            LOG.info("{} renewals in {} ms under load: {} requests, {} failed, serials served {}", RENEWALS,
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - loadStart), requests.get(), failures.size(), servedSerials);
         }
     }
 
     @Test
-    void refusesACertificateWhoseKeyDoesNotMatchAndKeepsServingTheOld(@TempDir Path dir) throws Exception {
-        try (TestTomcat server = TestTomcat.create(dir.resolve("tomcat"), PEBBLE.httpPort())) {
-            CertificateManager manager = AutocertTomcat.install(server.tomcat,
-                    TestTomcat.settings(PEBBLE, dir.resolve("storage"), NAME).build());
-            server.start();
-            KeyStore roots = PEBBLE.issuingTrustStore();
-            X509Certificate served = TestHttpClient.awaitVerified(server.httpsPort, NAME, roots);
-            CertifiedKey current = manager.certificate(NAME).orElseThrow();
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-            generator.initialize(256);
-            PrivateKey otherKey = generator.generateKeyPair().getPrivate();
-            CertifiedKey mismatched = CertifiedKey.of(NAME, otherKey, current.chain());
-
-            assertFalse(installer(server).install(List.of(mismatched)));
-
-            try (TestHttpClient.Connection connection = TestHttpClient.https(server.httpsPort, NAME, roots)) {
-                assertEquals(served, connection.served().get(0));
-                assertEquals(200, connection.request("GET", "/", NAME).status());
-            }
-        }
-    }
-
-    @Test
     void keepsEveryTlsSettingOfTheUsersSslHostConfig(@TempDir Path dir) throws Exception {
-        TestClientCa clientCa = TestClientCa.create("Autocert test client CA");
-        TestClientCa.Client accepted = clientCa.issue("accepted client");
-        TestClientCa.Client revoked = clientCa.issue("revoked client");
-        TestClientCa.Client stranger = TestClientCa.create("Another CA").issue("stranger");
+        TestCa clientCa = TestCa.create("Autocert test client CA");
+        TestCa.Client accepted = clientCa.issue("accepted client");
+        TestCa.Client revoked = clientCa.issue("revoked client");
+        TestCa.Client stranger = TestCa.create("Another CA").issue("stranger");
         Path trustStore = dir.resolve("clients.p12");
         try (OutputStream out = Files.newOutputStream(trustStore)) {
             TestHttpClient.trustStore(clientCa.certificate).store(out, "trust-secret".toCharArray());
@@ -175,9 +150,10 @@ class SslHostConfigInstallerTest {
             KeyStore roots = PEBBLE.issuingTrustStore();
             TestHttpClient.awaitVerified(server.httpsPort, NAME, roots); // TLS 1.3: refused clients see it later
 
+            // The user's own config serves, with the key manager as its certificate: nothing to copy.
             SSLHostConfig installed = Arrays.stream(server.https.findSslHostConfigs())
                     .filter(c -> c.getHostName().equals("_default_")).findFirst().orElseThrow();
-            assertNotSame(user, installed);
+            assertSame(user, installed);
             assertEquals(SSLHostConfig.CertificateVerification.REQUIRED, installed.getCertificateVerification());
             assertEquals(2, installed.getCertificateVerificationDepth());
             assertEquals(trustStore.toString(), installed.getTruststoreFile());
@@ -210,22 +186,69 @@ class SslHostConfigInstallerTest {
             server.https.addSslHostConfig(defaultHost);
             SSLHostConfig own = new SSLHostConfig();
             own.setHostName("b.example.test");
-            own.setCertificateVerification("optional");
+            own.setCertificateVerification("required");
             own.setSessionTimeout(300);
             server.https.addSslHostConfig(own);
-            AutocertTomcat.install(server.tomcat,
+            CertificateManager manager = AutocertTomcat.install(server.tomcat,
                     TestTomcat.settings(PEBBLE, dir.resolve("storage"), "a.example.test;b.example.test;c.example.test").build());
-            server.start(); // the placeholders are installed before the connector starts
+            server.start();
 
+            // The user's configs serve as they are, each with one certificate: the engine's key
+            // manager. No config per name: SNI chooses inside the key manager.
             Map<String, SSLHostConfig> installed = Arrays.stream(server.https.findSslHostConfigs())
                     .collect(Collectors.toMap(SSLHostConfig::getHostName, c -> c));
-            assertEquals(Set.of("_default_", "b.example.test", "c.example.test"), installed.keySet());
-            assertEquals(300, installed.get("b.example.test").getSessionTimeout());
-            assertEquals(SSLHostConfig.CertificateVerification.OPTIONAL, installed.get("b.example.test").getCertificateVerification());
-            for (String host : List.of("_default_", "c.example.test")) {
-                assertEquals(600, installed.get(host).getSessionTimeout(), host);
-                assertEquals(SSLHostConfig.CertificateVerification.NONE, installed.get(host).getCertificateVerification(), host);
+            assertEquals(Set.of("_default_", "b.example.test"), installed.keySet());
+            assertSame(defaultHost, installed.get("_default_"));
+            assertSame(own, installed.get("b.example.test"));
+            for (SSLHostConfig config : installed.values()) {
+                assertEquals(1, config.getCertificates().size(), config.getHostName());
+                assertSame(manager.keyManager(), config.getCertificates().iterator().next().getCertificateKeyManager());
             }
+            assertEquals(AutocertSslImplementation.class.getName(), server.https.getProperty("sslImplementationName"));
+            assertEquals(SSLHostConfig.CertificateVerification.REQUIRED, own.getCertificateVerification());
+            assertEquals(300, own.getSessionTimeout());
+            assertEquals(600, defaultHost.getSessionTimeout());
+
+            KeyStore roots = PEBBLE.issuingTrustStore();
+            for (String name : List.of("a.example.test", "c.example.test")) {
+                TestHttpClient.awaitVerified(server.httpsPort, name, roots); // each its own certificate
+                try (TestHttpClient.Connection connection = TestHttpClient.https(server.httpsPort, name, roots)) {
+                    assertEquals("hello " + name + " /", connection.request("GET", "/", name).body(), name);
+                }
+            }
+            // b.example.test requires a client certificate, as its own config says, and gets its
+            // own server certificate from the same key manager.
+            TestHttpClient.Handshake b = TestHttpClient.handshake(server.httpsPort, "b.example.test", roots);
+            assertTrue(b.leaf().getSubjectAlternativeNames().stream().anyMatch(san -> san.get(1).equals("b.example.test")),
+                    "the certificate served for b.example.test covers it");
+            assertThrows(IOException.class, () -> {
+                if (b.failure() != null) {
+                    throw b.failure();
+                }
+                try (TestHttpClient.Connection connection = b.connection()) {
+                    connection.request("GET", "/", "b.example.test");
+                }
+            }, "b.example.test requires a client certificate");
+        }
+    }
+
+    @Test
+    void replacesTheDefaultHostsOwnCertificateAndTlsImplementation(@TempDir Path dir) throws Exception {
+        try (TestTomcat server = TestTomcat.create(dir.resolve("tomcat"), PEBBLE.httpPort())) {
+            // OpenSSL asks for a certificate once, when its context is built: Autocert needs JSSE.
+            server.https.setProperty("sslImplementationName", "org.apache.tomcat.util.net.openssl.OpenSSLImplementation");
+            SSLHostConfig user = new SSLHostConfig();
+            SSLHostConfigCertificate own = new SSLHostConfigCertificate(user, SSLHostConfigCertificate.Type.RSA);
+            own.setCertificateKeystoreFile(dir.resolve("missing.p12").toString()); // read, it would fail the start
+            user.addCertificate(own);
+            server.https.addSslHostConfig(user);
+            AutocertTomcat.install(server.tomcat, TestTomcat.settings(PEBBLE, dir.resolve("storage"), NAME).build());
+            server.start();
+
+            assertEquals(AutocertSslImplementation.class.getName(), server.https.getProperty("sslImplementationName"));
+            assertEquals(1, user.getCertificates().size());
+            assertNotSame(own, user.getCertificates().iterator().next());
+            TestHttpClient.awaitVerified(server.httpsPort, NAME, PEBBLE.issuingTrustStore());
         }
     }
 
@@ -242,15 +265,6 @@ class SslHostConfigInstallerTest {
         }, what);
     }
 
-    static SslHostConfigInstaller installer(TestTomcat server) {
-        for (LifecycleListener listener : server.tomcat.getServer().findLifecycleListeners()) {
-            if (listener instanceof AutocertListener autocert) {
-                return autocert.installer();
-            }
-        }
-        throw new AssertionError("No AutocertListener on the server");
-    }
-
     private static void check(TestHttpClient.Connection connection, Set<String> servedSerials) throws Exception {
         TestHttpClient.Response response = connection.request("GET", "/load", NAME);
         if (response.status() != 200 || !response.body().equals("hello " + NAME + " /load")) {
@@ -260,11 +274,11 @@ class SslHostConfigInstallerTest {
     }
 
     /** A request loop step that may throw. */
-    private interface Runnable2 {
+    private interface Step {
         void run() throws Exception;
     }
 
-    private static Thread client(String name, Runnable2 step, AtomicBoolean running, long deadline, List<String> failures) {
+    private static Thread client(String name, Step step, AtomicBoolean running, long deadline, List<String> failures) {
         Thread thread = new Thread(() -> {
             while (running.get() && System.nanoTime() < deadline) {
                 try {

@@ -2,18 +2,22 @@ package dev.autocert.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
+import java.util.List;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.Jetty;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.web.embedded.jetty.JettyWebServer;
+import org.springframework.boot.web.server.WebServer;
 import org.springframework.boot.web.servlet.context.ServletWebServerApplicationContext;
 import org.springframework.test.annotation.DirtiesContext;
 
 /**
- * {@link ServerIntegrationTestBase} on embedded Jetty (Spring Boot 3.5's Jetty 12.0), where SNI
- * works through Jetty's key manager over one key store, and renewals through the starter's reload
- * of Jetty's SslContextFactory.
+ * {@link ServerIntegrationTestBase} on embedded Jetty (Spring Boot 3.5's Jetty 12.0), where the
+ * HTTPS connector's {@code SslContextFactory} holds one SSL context with the engine's key manager.
  */
 @SpringBootTest(classes = ServerIntegrationTestBase.App.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = { "autocert.domains=" + ServerIntegrationTestBase.DOMAINS, "server.address=127.0.0.1" })
@@ -24,5 +28,17 @@ class AutocertJettyIntegrationTest extends ServerIntegrationTestBase {
     void runsOnSpringBootsJetty(@Autowired ServletWebServerApplicationContext context) {
         assertThat(context.getWebServer()).isInstanceOf(JettyWebServer.class);
         assertThat(Jetty.VERSION).startsWith("12.0.");
+    }
+
+    @Override
+    List<Object> sslContexts(WebServer server) {
+        List<Object> contexts = new ArrayList<>();
+        for (Connector connector : ((JettyWebServer) server).getServer().getConnectors()) {
+            SslConnectionFactory ssl = connector.getConnectionFactory(SslConnectionFactory.class);
+            if (ssl != null) {
+                contexts.add(ssl.getSslContextFactory().getSslContext());
+            }
+        }
+        return contexts;
     }
 }

@@ -31,10 +31,12 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * A real certificate authority for TLS client certificates in tests, built in code: its root
- * (for a server's trust store), client certificates it issues with their keys, and CRLs.
+ * A real certificate authority for tests, built in code (the idea of OkHttp's {@code
+ * HeldCertificate}): its root (for a trust store), and the client certificates it issues with their
+ * keys, and CRLs. Stored server certificates come from the test kit's {@code StoredCertificates}.
+ * Thread-safe.
  */
-final class TestClientCa {
+final class TestCa {
 
     private static final AtomicLong SERIALS = new AtomicLong(1000);
     private static final Duration VALIDITY = Duration.ofDays(1);
@@ -61,13 +63,13 @@ final class TestClientCa {
         }
     }
 
-    private TestClientCa(KeyPair key, X509Certificate certificate) {
+    private TestCa(KeyPair key, X509Certificate certificate) throws GeneralSecurityException {
         this.key = key;
         this.certificate = certificate;
     }
 
     /** A new root named {@code CN=commonName}. */
-    static TestClientCa create(String commonName) throws GeneralSecurityException {
+    static TestCa create(String commonName) throws GeneralSecurityException {
         KeyPair key = ecKey();
         X500Name name = new X500Name("CN=" + commonName);
         Instant now = Instant.now();
@@ -76,7 +78,7 @@ final class TestClientCa {
         try {
             builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
             builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
-            return new TestClientCa(key, new JcaX509CertificateConverter().getCertificate(builder.build(signer(key))));
+            return new TestCa(key, new JcaX509CertificateConverter().getCertificate(builder.build(signer(key))));
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

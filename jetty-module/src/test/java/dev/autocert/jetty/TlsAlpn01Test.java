@@ -1,0 +1,133 @@
+package dev.autocert.jetty;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.autocert.core.ChallengeType;
+import dev.autocert.testkit.HttpsProbe;
+import dev.autocert.testkit.PebbleServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.net.ssl.ExtendedSSLSession;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.SSLSocket;
+import org.eclipse.jetty.io.ssl.SslHandshakeListener;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * TLS-ALPN-01 on embedded Jetty: Pebble validates through the HTTPS connector itself (on its
+ * {@code tlsPort}), and the certificate it issues is then served to normal clients.
+ */
+class TlsAlpn01Test {
+
+    private static final int TLS_PORT = freePort();
+
+    @RegisterExtension
+    static final PebbleServer PEBBLE = PebbleServer.builder().tlsPort(TLS_PORT).build();
+
+    /** The acmeIdentifier extension of a challenge certificate (RFC 8737 section 6.1). */
+    private static final String ACME_IDENTIFIER = "1.3.6.1.5.5.7.1.31";
+
+    private static final String A = "alpn-a.example.test";
+    private static final String B = "alpn-b.example.test";
+
+    @TempDir
+    Path storage;
+
+    private Server server;
+
+    @AfterEach
+    void stopServer() throws Exception {
+        if (server != null) {
+            server.stop();
+        }
+    }
+
+    @Test
+    void obtainsCertificatesThroughTheHttpsConnectorAlone() throws Exception {
+        server = TestServers.httpsServer();
+        ServerConnector https = (ServerConnector) server.getConnectors()[0];
+        https.setPort(PEBBLE.tlsPort());
+        // What the server itself saw: the names its acme-tls/1 handshakes were served a challenge certificate for.
+        Set<String> validated = ConcurrentHashMap.newKeySet();
+        https.addBean(new SslHandshakeListener() {
+            @Override
+            public void handshakeSucceeded(Event event) {
+                var session = event.getSSLEngine().getSession();
+                if ("acme-tls/1".equals(event.getSSLEngine().getApplicationProtocol())
+                        && session.getLocalCertificates()[0] instanceof X509Certificate served
+                        && served.getCriticalExtensionOIDs().contains(ACME_IDENTIFIER)) {
+                    validated.add(sniName(session));
+                }
+            }
+        });
+        AutocertJetty autocert = AutocertJetty.install(server, TestServers.waitingFor(
+                TestServers.pebble(PEBBLE, storage, A + ";" + B).challenges(ChallengeType.TLS_ALPN_01)));
+        server.start();
+
+        assertEquals(1, server.getConnectors().length, "no plain HTTP connector is needed, so none is added");
+        assertEquals(Set.of(A, B), validated, "Pebble validated both names through acme-tls/1 handshakes");
+        assertEquals(0, PEBBLE.countLogLines("http-01"), String.join("\n", PEBBLE.log()));
+
+        SSLContext pebbleRoots = HttpsProbe.trusting(PEBBLE.issuingTrustStore());
+        for (String name : List.of(A, B)) {
+            try (HttpsProbe.Connection connection = HttpsProbe.connect(pebbleRoots, TLS_PORT, name)) {
+                assertEquals(TestServers.served(autocert, name).certificate(), connection.served());
+                assertEquals("hello " + name, connection.get("/").body());
+            }
+            assertEquals("", negotiated(pebbleRoots, name, "h2", "http/1.1"),
+                    "a browser negotiates what it did before: no ALPN, on a connector without it");
+        }
+        assertThrows(SSLException.class, () -> negotiated(pebbleRoots, A, "acme-tls/1"),
+                "acme-tls/1 with no validation under way fails the handshake");
+    }
+
+    /** The ALPN protocol a client offering {@code protocols} negotiates with SNI {@code host}, the certificate verified. */
+    static String negotiated(SSLContext trust, String host, String... protocols) throws IOException {
+        try (Socket plain = new Socket()) {
+            plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), TLS_PORT), 10_000);
+            plain.setSoTimeout(10_000);
+            try (SSLSocket socket = (SSLSocket) trust.getSocketFactory().createSocket(plain, host, TLS_PORT, true)) {
+                SSLParameters parameters = socket.getSSLParameters();
+                parameters.setEndpointIdentificationAlgorithm("HTTPS");
+                parameters.setServerNames(List.of(new SNIHostName(host)));
+                parameters.setApplicationProtocols(protocols);
+                socket.setSSLParameters(parameters);
+                socket.startHandshake();
+                return socket.getApplicationProtocol().toLowerCase(Locale.ROOT);
+            }
+        }
+    }
+
+    /** The SNI host name of a server-side session. */
+    private static String sniName(SSLSession session) {
+        return ((ExtendedSSLSession) session).getRequestedServerNames().stream()
+                .map(name -> ((SNIHostName) name).getAsciiName()).findFirst().orElse("");
+    }
+
+    private static int freePort() {
+        try {
+            return TestServers.freePort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
