@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * acme4j's order, authorization and challenge objects.
  *
  * <p>Polling honours the CA's {@code Retry-After} on authorizations and orders; without one it
- * polls quickly at first (50 ms, doubling up to 3 s), since most validations finish within a
+ * polls quickly at first (25 ms, doubling up to 3 s), since most validations finish within a
  * second. A renewal names the certificate it replaces (RFC 9773 {@code replaces}) when the CA
  * offers ARI; a CA that refuses that is asked once more without it.
  */
@@ -45,7 +45,7 @@ final class OrderFlow {
     private static final Logger LOG = LoggerFactory.getLogger(OrderFlow.class);
 
     /** First poll delay without a Retry-After, doubled each poll up to {@link #MAX_POLL}. */
-    private static final Duration FIRST_POLL = Duration.ofMillis(50);
+    private static final Duration FIRST_POLL = Duration.ofMillis(25);
     private static final Duration MAX_POLL = Duration.ofSeconds(3);
     /** How long a validation or finalization may take before the order is abandoned. */
     private static final Duration POLL_TIMEOUT = Duration.ofMinutes(3);

@@ -33,7 +33,7 @@ class PebbleRetryAfterTest {
             assertTrue(took.compareTo(Duration.ofSeconds(2)) >= 0, "waited as the CA asked: " + took);
             long authorizationPolls = PEBBLE.countLogLines("POST /authZ/");
             assertTrue(authorizationPolls <= 5, "no quick polls against the CA's word: " + authorizationPolls
-                    + " authorization requests; polling every 50 ms to 3 s would have made about 10");
+                    + " authorization requests; polling every 25 ms to 3 s would have made about 10");
         }
     }
 }
