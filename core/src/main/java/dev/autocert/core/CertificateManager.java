@@ -566,14 +566,11 @@ public final class CertificateManager implements AutoCloseable {
         }
         State state = onDemandStates.get(name);
         if (state == null) {
-            synchronized (onDemandStates) {
-                state = onDemandStates.get(name);
-                if (state == null) {
-                    state = startOnDemand(name);
-                    if (state == null) {
-                        return List.of();
-                    }
-                }
+            // The slow part (storage, the ask endpoint) runs under no shared lock: a slow or
+            // probed name never holds up the first handshake of another.
+            state = startOnDemand(name);
+            if (state == null) {
+                return List.of();
             }
         }
         CertifiedKey current = state.current;
@@ -592,32 +589,41 @@ public final class CertificateManager implements AutoCloseable {
         return current.placeholder() ? List.of() : List.of(current);
     }
 
-    /** Registers {@code name} for on-demand service, or returns null when it gets no certificate. */
+    /**
+     * Registers {@code name} for on-demand service and returns its state (another handshake's,
+     * when one registered it meanwhile), or null when it gets no certificate.
+     */
     private State startOnDemand(String name) {
         State state = new State(ManagedCertificate.of(List.of(name)));
+        Lineages.Stored stored = null;
         try {
-            Lineages.Loaded found = lineages.load(state.certificate.storageName(), name);
-            if (found instanceof Lineages.Found f && f.stored().mismatch(state.certificate, settings.cas(), settings.keyType(),
-                    clock.instant()).isEmpty()) {
-                onDemandStates.put(name, state); // before it is published, so certificates() lists it
-                adopt(state, f.stored(), Optional.empty());
-                state.nextLook = clock.instant();
-                return state;
+            if (lineages.load(state.certificate.storageName(), name) instanceof Lineages.Found f
+                    && f.stored().mismatch(state.certificate, settings.cas(), settings.keyType(), clock.instant()).isEmpty()) {
+                stored = f.stored();
             }
         } catch (IOException e) {
             LOG.debug("Cannot read storage for {}: {}", name, e.toString());
         }
-        if (!onDemand.allows(name)) {
-            return null;
+        if (stored == null) {
+            if (!onDemand.allows(name)) {
+                return null;
+            }
+            if (!onDemand.tryAcquireOrder()) {
+                LOG.warn("On-demand certificate for {} deferred: the new names a minute are used up", name);
+                return null;
+            }
         }
-        if (!onDemand.tryAcquireOrder()) {
-            LOG.warn("On-demand certificate for {} deferred: at most {} new names are ordered a minute", name,
-                    OnDemandPolicy.ORDERS_PER_MINUTE);
-            return null;
+        state.current = stored != null ? stored.key() : Placeholders.create(name, List.of(name), clock.instant());
+        State registered = onDemandStates.putIfAbsent(name, state);
+        if (registered != null) {
+            return registered; // a concurrent first handshake for the same name won
+        }
+        if (stored != null) {
+            adopt(state, stored, Optional.empty()); // listed by certificates() now, so the published set has it
+            state.nextLook = clock.instant();
+            return state;
         }
         LOG.info("Obtaining a certificate for {} on demand, at its first handshake", name);
-        state.current = Placeholders.create(name, List.of(name), clock.instant());
-        onDemandStates.put(name, state);
         ScheduledThreadPoolExecutor running;
         synchronized (lifecycle) {
             running = scheduler;
