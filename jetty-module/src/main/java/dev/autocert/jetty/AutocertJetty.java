@@ -142,12 +142,39 @@ public final class AutocertJetty extends ContainerLifeCycle {
      * nothing reloaded. A key store set on the factory is no longer read; its other settings
      * apply as with {@link #install}. Call it once per factory.
      *
+     * <p>TLS-ALPN-01 works through the factory's connectors only when they negotiate no ALPN of
+     * Jetty's own (HTTP/2): for a connector with an {@code ALPNServerConnectionFactory}, call
+     * {@link #installKeyManager(Connector, CertificateManager)} instead.
+     *
      * @throws IllegalStateException when the factory's trust settings for client certificates
      *         cannot be honoured (a trust store file, a CRL path, {@code validatePeerCerts})
      */
     public static void installKeyManager(SslContextFactory.Server factory, CertificateManager manager) {
         requireNonNull(manager, "manager");
         new SslContextInstaller(manager::keyManager).install(factory);
+    }
+
+    /**
+     * Makes {@code connector}, a not yet started HTTPS connector that something else builds
+     * (Spring Boot's starter), serve {@code manager}'s certificates: its
+     * {@link SslContextFactory.Server} gets the engine's key manager, as with
+     * {@link #installKeyManager(SslContextFactory.Server, CertificateManager)}, and with
+     * {@code tls-alpn-01} a CA's {@code acme-tls/1} handshake is answered ahead of Jetty's own ALPN
+     * (HTTP/2), while every other client negotiates what Jetty chooses without Autocert. Call it
+     * once per connector.
+     *
+     * @throws IllegalArgumentException when {@code connector} has no {@link SslConnectionFactory}
+     * @throws IllegalStateException when the factory's trust settings for client certificates
+     *         cannot be honoured (a trust store file, a CRL path, {@code validatePeerCerts})
+     */
+    public static void installKeyManager(Connector connector, CertificateManager manager) {
+        requireNonNull(connector, "connector");
+        requireNonNull(manager, "manager");
+        SslConnectionFactory ssl = connector.getConnectionFactory(SslConnectionFactory.class);
+        if (ssl == null || ssl.getSslContextFactory() == null) {
+            throw new IllegalArgumentException(connector + " is not an HTTPS connector (it has no SslConnectionFactory)");
+        }
+        new SslContextInstaller(manager::keyManager).install(ssl);
     }
 
     /** The settings this server runs with. */
@@ -189,15 +216,12 @@ public final class AutocertJetty extends ContainerLifeCycle {
      * whatever a user or a Jetty XML file added after {@link #install} is seen.
      */
     private synchronized void prepare() {
-        List<SslContextFactory.Server> factories = new ArrayList<>();
+        List<SslConnectionFactory> factories = new ArrayList<>();
         List<NetworkConnector> secure = new ArrayList<>();
         for (Connector connector : server.getConnectors()) {
             SslConnectionFactory ssl = connector.getConnectionFactory(SslConnectionFactory.class);
             if (ssl != null && ssl.getSslContextFactory() != null) {
-                SslContextFactory.Server factory = ssl.getSslContextFactory();
-                if (factories.stream().noneMatch(f -> f == factory)) {
-                    factories.add(factory);
-                }
+                factories.add(ssl);
                 if (connector instanceof NetworkConnector network) {
                     secure.add(network);
                 }
@@ -207,7 +231,7 @@ public final class AutocertJetty extends ContainerLifeCycle {
             factories.add(newHttpsConnector(secure));
         }
         httpsConnectors = List.copyOf(secure);
-        factories.forEach(installer::install);
+        factories.forEach(installer::install); // once per SslContextFactory, however many connectors share it
         if (settings.challenges().contains(ChallengeType.HTTP_01)) {
             addHttpConnectorIfMissing();
         }
@@ -215,7 +239,7 @@ public final class AutocertJetty extends ContainerLifeCycle {
         prepared = true;
     }
 
-    private SslContextFactory.Server newHttpsConnector(List<NetworkConnector> secure) {
+    private SslConnectionFactory newHttpsConnector(List<NetworkConnector> secure) {
         HttpConfiguration config = new HttpConfiguration();
         for (Connector connector : server.getConnectors()) {
             HttpConnectionFactory http = connector.getConnectionFactory(HttpConnectionFactory.class);
@@ -229,16 +253,15 @@ public final class AutocertJetty extends ContainerLifeCycle {
         if (config.getCustomizer(SecureRequestCustomizer.class) == null) {
             config.addCustomizer(new SecureRequestCustomizer());
         }
-        SslContextFactory.Server factory = new SslContextFactory.Server();
-        ServerConnector https = new ServerConnector(server, new SslConnectionFactory(factory, HttpVersion.HTTP_1_1.asString()),
-                new HttpConnectionFactory(config));
+        SslConnectionFactory ssl = new SslConnectionFactory(new SslContextFactory.Server(), HttpVersion.HTTP_1_1.asString());
+        ServerConnector https = new ServerConnector(server, ssl, new HttpConnectionFactory(config));
         https.setHost(firstHost());
         https.setPort(DEFAULT_HTTPS_PORT);
         https.setName("autocert-https");
         server.addConnector(https);
         secure.add(https);
         LOG.info("The server has no HTTPS connector; Autocert added one on port {}", DEFAULT_HTTPS_PORT);
-        return factory;
+        return ssl;
     }
 
     private void addHttpConnectorIfMissing() {

@@ -7,6 +7,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.SecureRandom;
 import java.util.Collections;
+import java.util.EventListener;
 import java.util.IdentityHashMap;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -14,6 +15,7 @@ import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * manager is the engine's {@link SniKeyManager} (through a {@link JettyKeyManager}), before the
  * factory starts. That is Autocert's whole TLS job: a new certificate is served from the next
  * handshake, and nothing in Jetty is rebuilt or reloaded. Open connections keep their session.
- * The context's engines answer TLS-ALPN-01 ({@link TlsAlpn01SslContext}).
+ * The context's engines answer TLS-ALPN-01 ({@link TlsAlpn01SslContext}), also behind Jetty's ALPN
+ * (HTTP/2) when the installer is given the connector's {@link SslConnectionFactory}.
  *
  * <p>A factory given an {@code SSLContext} loads no key store (a key store path, password or
  * alias set on it is not read). The rest of its configuration applies as usual: protocols,
@@ -40,12 +43,34 @@ final class SslContextInstaller {
     private static final Logger LOG = LoggerFactory.getLogger(SslContextInstaller.class);
 
     private final Supplier<SniKeyManager> engine;
+    private final TlsAlpn01ConnectionListener alpn;
     /** The contexts this installer made, to recognise a factory it has already given one. */
     private final Set<SSLContext> installed = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
 
     /** @param engine the running engine's key manager, or null while none runs */
     SslContextInstaller(Supplier<SniKeyManager> engine) {
         this.engine = requireNonNull(engine, "engine");
+        this.alpn = new TlsAlpn01ConnectionListener(engine);
+    }
+
+    /**
+     * Gives the {@code SslContextFactory.Server} of {@code ssl}, the TLS connection factory of an
+     * HTTPS connector not started yet, an SSL context serving the engine's certificates, as
+     * {@link #install(SslContextFactory.Server)} does, and keeps TLS-ALPN-01 in front of any ALPN
+     * selection (HTTP/2) on the connections it makes ({@link TlsAlpn01ConnectionListener}). Does
+     * nothing that is done already.
+     *
+     * @throws IllegalStateException when the factory's trust settings cannot be honoured
+     */
+    void install(SslConnectionFactory ssl) {
+        requireNonNull(ssl, "ssl");
+        install(ssl.getSslContextFactory());
+        for (EventListener listener : ssl.getEventListeners()) {
+            if (listener instanceof TlsAlpn01ConnectionListener && listener != alpn) {
+                ssl.removeEventListener(listener); // another installer's, whose SSL context was just replaced
+            }
+        }
+        ssl.addEventListener(alpn); // Jetty adds a listener only once
     }
 
     /**

@@ -18,11 +18,12 @@ import javax.net.ssl.TrustManager;
 
 /**
  * An {@link SSLContext} that is another, except that each engine it makes can answer TLS-ALPN-01
- * (RFC 8737): {@link SniKeyManager#enableTlsAlpn01(SSLEngine)} is called on it, so a CA offering
- * ALPN {@code acme-tls/1} for a name being validated negotiates it and is served the challenge
- * certificate, while every other client negotiates what it did before. Jetty customises the
- * engine afterwards ({@code SslContextFactory.customize}), which keeps that selector; Jetty's own
- * ALPN connection factory (HTTP/2) replaces it with its own.
+ * (RFC 8737): it gets a {@link TlsAlpn01Selector}, so a CA offering ALPN {@code acme-tls/1} for a
+ * name being validated negotiates it and is served the challenge certificate, while every other
+ * client negotiates what it did before. Jetty customises the engine afterwards
+ * ({@code SslContextFactory.customize}), which keeps that selector; Jetty's own ALPN connection
+ * factory (HTTP/2) replaces it with its own, and {@link TlsAlpn01ConnectionListener} then puts it
+ * back in front.
  *
  * <p>The engine is looked up for each new {@code SSLEngine}, so a server stopped and started
  * again answers for its new engine. Thread-safe.
@@ -47,7 +48,7 @@ final class TlsAlpn01SslContext extends SSLContext {
         private SSLEngine prepared(SSLEngine sslEngine) {
             SniKeyManager current = engine.get();
             if (current != null) {
-                current.enableTlsAlpn01(sslEngine);
+                TlsAlpn01Selector.install(sslEngine, current);
             }
             return sslEngine;
         }

@@ -13,7 +13,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -47,6 +49,26 @@ final class TestServers {
         config.addCustomizer(new SecureRequestCustomizer());
         ServerConnector https = new ServerConnector(server,
                 new SslConnectionFactory(new SslContextFactory.Server(), "http/1.1"), new HttpConnectionFactory(config));
+        https.setHost("127.0.0.1");
+        server.addConnector(https);
+        server.setHandler(new Hello());
+        return server;
+    }
+
+    /**
+     * A server like {@link #httpsServer()} whose HTTPS connector speaks HTTP/2 and HTTP/1.1, chosen
+     * by ALPN ({@code h2} first, HTTP/1.1 for clients that offer neither), as Jetty's {@code http2}
+     * module sets it up. Nothing is started.
+     */
+    static Server http2Server() {
+        Server server = new Server();
+        HttpConfiguration config = new HttpConfiguration();
+        config.addCustomizer(new SecureRequestCustomizer());
+        HttpConnectionFactory http = new HttpConnectionFactory(config);
+        ALPNServerConnectionFactory alpn = new ALPNServerConnectionFactory("h2", "http/1.1");
+        alpn.setDefaultProtocol(http.getProtocol());
+        ServerConnector https = new ServerConnector(server, new SslConnectionFactory(new SslContextFactory.Server(), alpn.getProtocol()),
+                alpn, new HTTP2ServerConnectionFactory(config), http);
         https.setHost("127.0.0.1");
         server.addConnector(https);
         server.setHandler(new Hello());

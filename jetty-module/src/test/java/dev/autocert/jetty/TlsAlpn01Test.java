@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.autocert.core.ChallengeType;
+import dev.autocert.testkit.Http2Probe;
 import dev.autocert.testkit.HttpsProbe;
 import dev.autocert.testkit.PebbleServer;
 import java.io.IOException;
@@ -34,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * TLS-ALPN-01 on embedded Jetty: Pebble validates through the HTTPS connector itself (on its
- * {@code tlsPort}), and the certificate it issues is then served to normal clients.
+ * {@code tlsPort}), and the certificate it issues is then served to normal clients, over HTTP/1.1
+ * or, on a connector with HTTP/2, over what Jetty's ALPN chooses.
  */
 class TlsAlpn01Test {
 
@@ -48,6 +50,8 @@ class TlsAlpn01Test {
 
     private static final String A = "alpn-a.example.test";
     private static final String B = "alpn-b.example.test";
+    private static final String H2_A = "alpn-h2-a.example.test";
+    private static final String H2_B = "alpn-h2-b.example.test";
 
     @TempDir
     Path storage;
@@ -66,19 +70,7 @@ class TlsAlpn01Test {
         server = TestServers.httpsServer();
         ServerConnector https = (ServerConnector) server.getConnectors()[0];
         https.setPort(PEBBLE.tlsPort());
-        // What the server itself saw: the names its acme-tls/1 handshakes were served a challenge certificate for.
-        Set<String> validated = ConcurrentHashMap.newKeySet();
-        https.addBean(new SslHandshakeListener() {
-            @Override
-            public void handshakeSucceeded(Event event) {
-                var session = event.getSSLEngine().getSession();
-                if ("acme-tls/1".equals(event.getSSLEngine().getApplicationProtocol())
-                        && session.getLocalCertificates()[0] instanceof X509Certificate served
-                        && served.getCriticalExtensionOIDs().contains(ACME_IDENTIFIER)) {
-                    validated.add(sniName(session));
-                }
-            }
-        });
+        Set<String> validated = recordValidations(https);
         AutocertJetty autocert = AutocertJetty.install(server, TestServers.waitingFor(
                 TestServers.pebble(PEBBLE, storage, A + ";" + B).challenges(ChallengeType.TLS_ALPN_01)));
         server.start();
@@ -98,6 +90,61 @@ class TlsAlpn01Test {
         }
         assertThrows(SSLException.class, () -> negotiated(pebbleRoots, A, "acme-tls/1"),
                 "acme-tls/1 with no validation under way fails the handshake");
+    }
+
+    /**
+     * With HTTP/2 on the connector, Jetty's ALPN connection chooses the protocol of every
+     * handshake; the CA's {@code acme-tls/1} still gets the challenge certificate, and every other
+     * client negotiates exactly what Jetty chooses without Autocert.
+     */
+    @Test
+    void obtainsCertificatesThroughAnHttp2Connector() throws Exception {
+        server = TestServers.http2Server();
+        ServerConnector https = (ServerConnector) server.getConnectors()[0];
+        https.setPort(PEBBLE.tlsPort());
+        Set<String> validated = recordValidations(https);
+        AutocertJetty autocert = AutocertJetty.install(server, TestServers.waitingFor(
+                TestServers.pebble(PEBBLE, storage, H2_A + ";" + H2_B).challenges(ChallengeType.TLS_ALPN_01)));
+        server.start();
+
+        assertEquals(Set.of(H2_A, H2_B), validated, "Pebble validated both names through acme-tls/1 handshakes");
+        assertEquals(0, PEBBLE.countLogLines("http-01"), String.join("\n", PEBBLE.log()));
+
+        SSLContext pebbleRoots = HttpsProbe.trusting(PEBBLE.issuingTrustStore());
+        for (String name : List.of(H2_A, H2_B)) {
+            X509Certificate issued = TestServers.served(autocert, name).certificate();
+            Http2Probe.Response h2 = Http2Probe.get(pebbleRoots, TLS_PORT, name, "/");
+            assertEquals("h2", h2.protocol(), "a browser negotiates HTTP/2");
+            assertEquals(issued, h2.served());
+            assertEquals(200, h2.status());
+            assertEquals("hello " + name, h2.body());
+            assertEquals("http/1.1", negotiated(pebbleRoots, name, "http/1.1"));
+            try (HttpsProbe.Connection connection = HttpsProbe.connect(pebbleRoots, TLS_PORT, name)) {
+                assertEquals(issued, connection.served());
+                assertEquals("hello " + name, connection.get("/").body(), "a client without ALPN gets Jetty's default, HTTP/1.1");
+            }
+        }
+        assertThrows(SSLException.class, () -> negotiated(pebbleRoots, H2_A, "acme-tls/1"),
+                "acme-tls/1 with no validation under way fails the handshake");
+        assertThrows(SSLException.class, () -> negotiated(pebbleRoots, H2_A, "spdy/3"),
+                "a protocol Jetty does not speak fails the handshake, as without Autocert");
+    }
+
+    /** The names the server's own acme-tls/1 handshakes on {@code https} served a challenge certificate for. */
+    private static Set<String> recordValidations(ServerConnector https) {
+        Set<String> validated = ConcurrentHashMap.newKeySet();
+        https.addBean(new SslHandshakeListener() {
+            @Override
+            public void handshakeSucceeded(Event event) {
+                var session = event.getSSLEngine().getSession();
+                if ("acme-tls/1".equals(event.getSSLEngine().getApplicationProtocol())
+                        && session.getLocalCertificates()[0] instanceof X509Certificate served
+                        && served.getCriticalExtensionOIDs().contains(ACME_IDENTIFIER)) {
+                    validated.add(sniName(session));
+                }
+            }
+        });
+        return validated;
     }
 
     /** The ALPN protocol a client offering {@code protocols} negotiates with SNI {@code host}, the certificate verified. */

@@ -28,9 +28,9 @@ import org.springframework.boot.web.server.WebServerFactoryCustomizer;
  * servlet, filter or Spring Security sees the request; a plain HTTP connector on {@code
  * autocert.http-port} (unless the server already listens there); and, when the HTTPS connector
  * serves the {@code autocert} bundle, an SSL context holding the engine's key manager for its
- * {@link SslContextFactory.Server}, installed once ({@link AutocertJetty#installKeyManager}): it
- * picks every handshake's certificate by SNI, and a new certificate is served from the next
- * handshake with nothing in Jetty reloaded.
+ * {@link SslContextFactory.Server}, installed once ({@link AutocertJetty#installKeyManager(Connector,
+ * CertificateManager)}): it picks every handshake's certificate by SNI, a new certificate is served
+ * from the next handshake with nothing in Jetty reloaded, and TLS-ALPN-01 works with HTTP/2 too.
  */
 final class AutocertJettyCustomizer implements WebServerFactoryCustomizer<JettyServletWebServerFactory> {
 
@@ -82,10 +82,10 @@ final class AutocertJettyCustomizer implements WebServerFactoryCustomizer<JettyS
         }
         if (served) {
             for (Connector connector : server.getConnectors()) {
-                SslConnectionFactory ssl = connector.getConnectionFactory(SslConnectionFactory.class);
-                if (ssl != null) {
-                    // Spring Boot configured it from the bundle's key store, which it now no longer reads.
-                    AutocertJetty.installKeyManager(ssl.getSslContextFactory(), manager);
+                if (connector.getConnectionFactory(SslConnectionFactory.class) != null) {
+                    // Spring Boot configured it from the bundle's key store, which it now no longer
+                    // reads; with server.http2.enabled, TLS-ALPN-01 goes ahead of its ALPN.
+                    AutocertJetty.installKeyManager(connector, manager);
                 }
             }
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.autocert.core.CertificateManager;
 import dev.autocert.core.ChallengeType;
+import dev.autocert.testkit.Http2Probe;
 import dev.autocert.testkit.HttpsProbe;
 import dev.autocert.testkit.PebbleServer;
 import java.io.IOException;
@@ -124,6 +125,11 @@ class TlsAlpn01Test {
                 assertEquals("hello " + name + " /", connection.get("/").body().strip());
             }
             assertEquals("h2", negotiated(pebbleRoots, name, "h2", "http/1.1"), "a browser negotiates HTTP/2 as before");
+            Http2Probe.Response h2 = Http2Probe.get(pebbleRoots, TLS_PORT, name, "/");
+            assertEquals("h2", h2.protocol());
+            assertEquals(manager.certificate(name).orElseThrow().certificate(), h2.served());
+            assertEquals(200, h2.status());
+            assertEquals("hello " + name + " /", h2.body().strip(), "and is answered over HTTP/2");
             assertEquals("", negotiated(pebbleRoots, name, "http/1.1"), "Tomcat leaves http/1.1 implicit, as before");
         }
         assertThrows(SSLException.class, () -> negotiated(pebbleRoots, A, "acme-tls/1"),
