@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.autocert.testkit.BindServer;
 import dev.autocert.testkit.HttpsProbe;
 import dev.autocert.testkit.PebbleServer;
 import java.io.IOException;
@@ -11,6 +12,8 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.StandardOpenOption;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -23,6 +26,7 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -37,6 +41,15 @@ class JettyHomeIT {
 
     @RegisterExtension
     static final PebbleServer PEBBLE = PebbleServer.builder().build();
+
+    /** For DNS-01: a real BIND, and a Pebble that validates by querying it. */
+    @RegisterExtension
+    @Order(1)
+    static final BindServer DNS = BindServer.builder().build();
+
+    @RegisterExtension
+    @Order(2)
+    static final PebbleServer DNS_PEBBLE = PebbleServer.builder().dnsServer(DNS.address()).build();
 
     private static final String NAME = "www.example.test";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
@@ -100,6 +113,43 @@ class JettyHomeIT {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("jettyHomes")
+    void obtainsAWildcardCertificateOverDns01WithTheAutocertDnsModule(Path jettyHome) throws Exception {
+        Path base = newJettyBase(jettyHome, "--add-modules=https,autocert,autocert-dns");
+        int httpsPort = TestServers.freePort();
+        Files.copy(DNS_PEBBLE.trustPem(), base.resolve("etc/pebble-ca.pem"));
+        Path credentials = base.resolve("etc/autocert-rfc2136.ini");
+        Files.writeString(credentials, DNS.rfc2136Credentials());
+        Files.setPosixFilePermissions(credentials, PosixFilePermissions.fromString("rw-------"));
+        append(base.resolve("start.d/autocert.ini"),
+                "autocert.domains=*.example.test,example.test",
+                "autocert.email=admin@example.test",
+                "autocert.agree-tos=true",
+                "autocert.ca=" + DNS_PEBBLE.directoryUrl(),
+                "autocert.ca-trust=etc/pebble-ca.pem",
+                "autocert.challenges=dns-01",
+                "autocert.dns-provider=rfc2136",
+                "autocert.dns-credentials=etc/autocert-rfc2136.ini",
+                // The test's BIND is this server's view of the zone, and not on port 53:
+                "autocert.dns-propagation-check=resolvers",
+                "autocert.dns-resolvers=127.0.0.1:" + DNS.port());
+        append(base.resolve("start.d/ssl.ini"), "jetty.ssl.host=127.0.0.1", "jetty.ssl.port=" + httpsPort);
+        SSLContext pebbleRoots = HttpsProbe.trusting(DNS_PEBBLE.issuingTrustStore());
+
+        Path log = base.resolve("jetty.log");
+        Process jetty = java(jettyHome, base, log);
+        X509Certificate issued = awaitCertificate(jetty, log, pebbleRoots, httpsPort); // www.example.test, under the wildcard
+        List<String> names = issued.getSubjectAlternativeNames().stream().map(n -> String.valueOf(n.get(1))).toList();
+        assertEquals(Set.of("*.example.test", "example.test"), Set.copyOf(names));
+        try (HttpsProbe.Connection apex = HttpsProbe.connect(pebbleRoots, httpsPort, "example.test", "example.test")) {
+            assertEquals(issued, apex.served());
+        }
+        assertEquals(List.of(), DNS.txt("_acme-challenge.example.test"), "the challenge values are removed");
+        stop(jetty);
+        assertTrue(Files.readString(log).contains("Certificate *.example.test obtained from "), Files.readString(log));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jettyHomes")
     void refusesAMisspeltSettingInOneLineAndExits(Path jettyHome) throws Exception {
         Path base = newJettyBase(jettyHome);
         append(base.resolve("start.d/autocert.ini"),
@@ -156,11 +206,15 @@ class JettyHomeIT {
      * {@code --add-modules=https,autocert}; the settings are still to be written.
      */
     private Path newJettyBase(Path jettyHome) throws Exception {
+        return newJettyBase(jettyHome, "--add-modules=https,autocert");
+    }
+
+    private Path newJettyBase(Path jettyHome, String modules) throws Exception {
         assertTrue(Files.isRegularFile(jettyHome.resolve("start.jar")), "jetty-home unpacked by the build: " + jettyHome);
         Path base = Files.createDirectories(Path.of(property("autocert.it.workDirectory"))
                 .resolve(jettyHome.getFileName() + "-base-" + System.nanoTime()));
         unzip(Path.of(property("autocert.it.jettyBaseZip")), base);
-        Process addModules = java(jettyHome, base, base.resolve("add-modules.log"), "--add-modules=https,autocert");
+        Process addModules = java(jettyHome, base, base.resolve("add-modules.log"), modules);
         assertTrue(addModules.waitFor(60, TimeUnit.SECONDS), "--add-modules finished");
         assertEquals(0, addModules.exitValue(), Files.readString(base.resolve("add-modules.log")));
         assertTrue(Files.readString(base.resolve("start.d/autocert.ini")).contains("# autocert.domains="), "the ini template");

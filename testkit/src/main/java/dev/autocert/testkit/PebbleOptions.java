@@ -1,5 +1,6 @@
 package dev.autocert.testkit;
 
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
@@ -26,6 +27,8 @@ import java.util.Set;
  * @param profiles the profiles to offer, by name, with their validity; empty for none
  * @param retryAfterAuthz {@code retryAfterAuthz}, or null
  * @param retryAfterOrder {@code retryAfterOrder}, or null
+ * @param dnsServer the DNS server Pebble resolves every name with, or null for its own
+ *     {@code pebble-challtestsrv}
  */
 record PebbleOptions(
         int nonceRejectPercent,
@@ -40,7 +43,8 @@ record PebbleOptions(
         boolean current,
         Map<String, Duration> profiles,
         Duration retryAfterAuthz,
-        Duration retryAfterOrder) {
+        Duration retryAfterOrder,
+        InetSocketAddress dnsServer) {
 
     PebbleOptions {
         profiles = Collections.unmodifiableMap(new LinkedHashMap<>(profiles));

@@ -1,6 +1,7 @@
 package dev.autocert.testkit;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -11,7 +12,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Starts and stops the two programs of one Pebble setup: {@code pebble-challtestsrv}, the mock
- * DNS server every name is resolved with, and {@code pebble} itself.
+ * DNS server every name is resolved with, and {@code pebble} itself. When Pebble resolves through
+ * a DNS server of the test's own, {@code pebble-challtestsrv} is not started.
  *
  * <p>Not thread-safe; {@link PebbleServer} guards it.
  */
@@ -31,17 +33,20 @@ final class PebbleProcesses {
     private final Path configFile;
     private final Map<String, String> environment;
     private final Path directory;
+    /** The DNS server of the test's own, or null for {@code pebble-challtestsrv}. */
+    private final InetSocketAddress dnsServer;
 
     private ProcessRunner challengeTestServer;
     private ProcessRunner pebble;
 
-    private PebbleProcesses(
-            PebbleBinaries binaries, Ports ports, Path configFile, Map<String, String> environment, Path directory) {
+    private PebbleProcesses(PebbleBinaries binaries, Ports ports, Path configFile, Map<String, String> environment,
+            Path directory, InetSocketAddress dnsServer) {
         this.binaries = binaries;
         this.ports = ports;
         this.configFile = configFile;
         this.environment = Map.copyOf(environment);
         this.directory = directory;
+        this.dnsServer = dnsServer;
     }
 
     /**
@@ -52,18 +57,21 @@ final class PebbleProcesses {
      * @param configFile Pebble's JSON configuration
      * @param environment Pebble's environment variables
      * @param directory the working directory, which also receives the log files
+     * @param dnsServer the DNS server Pebble resolves with, or null to start and use the mock one
      * @return the running programs
      * @throws IllegalStateException if a program cannot start, exits, or does not listen within
      *     10 seconds; the message quotes the programs' last output lines
      */
-    static PebbleProcesses start(
-            PebbleBinaries binaries, Ports ports, Path configFile, Map<String, String> environment, Path directory) {
-        PebbleProcesses processes = new PebbleProcesses(binaries, ports, configFile, environment, directory);
+    static PebbleProcesses start(PebbleBinaries binaries, Ports ports, Path configFile, Map<String, String> environment,
+            Path directory, InetSocketAddress dnsServer) {
+        PebbleProcesses processes = new PebbleProcesses(binaries, ports, configFile, environment, directory, dnsServer);
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         try {
-            processes.challengeTestServer = processes.launch("challtestsrv", processes.challengeTestServerCommand(),
-                    Map.of());
-            processes.awaitListening(deadline, ports.challengeManagement(), ports.dns());
+            if (dnsServer == null) {
+                processes.challengeTestServer = processes.launch("challtestsrv", processes.challengeTestServerCommand(),
+                        Map.of());
+                processes.awaitListening(deadline, ports.challengeManagement(), ports.dns());
+            }
             processes.startPebble(deadline);
             return processes;
         } catch (RuntimeException e) {
@@ -84,9 +92,10 @@ final class PebbleProcesses {
         startPebble(System.nanoTime() + START_TIMEOUT.toNanos());
     }
 
-    /** {@return whether both programs are running} */
+    /** {@return whether both programs are running (Pebble alone, with a DNS server of the test's own)} */
     boolean isAlive() {
-        return challengeTestServer != null && challengeTestServer.isAlive() && pebble != null && pebble.isAlive();
+        boolean dnsAlive = dnsServer != null || challengeTestServer != null && challengeTestServer.isAlive();
+        return dnsAlive && pebble != null && pebble.isAlive();
     }
 
     /** Stops both programs and waits until they have exited. */
@@ -124,10 +133,17 @@ final class PebbleProcesses {
     }
 
     private List<String> pebbleCommand() {
+        String resolver = dnsServer == null ? FreePorts.LOOPBACK.getHostAddress() + ":" + ports.dns() : hostPort(dnsServer);
         return List.of(
                 binaries.pebble().toString(),
                 "-config", configFile.toString(),
-                "-dnsserver", FreePorts.LOOPBACK.getHostAddress() + ":" + ports.dns());
+                "-dnsserver", resolver);
+    }
+
+    /** {@return the address as Go's net package writes it: {@code 127.0.0.1:53}, {@code [::1]:53}} */
+    private static String hostPort(InetSocketAddress address) {
+        String host = address.getAddress().getHostAddress();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 
     private ProcessRunner launch(String name, List<String> command, Map<String, String> variables) {

@@ -58,7 +58,9 @@ import org.slf4j.LoggerFactory;
  * A queries with {@code 127.0.0.1} and AAAA queries with nothing. So any name, such as
  * {@code www.example.test}, validates against the application listening on
  * {@code 127.0.0.1:}{@link #httpPort()} (HTTP-01) or {@link #tlsPort()} (TLS-ALPN-01).
- * {@link #addA}, {@link #setTxt} and {@link #clearTxt} change the answers.
+ * {@link #addA}, {@link #setTxt} and {@link #clearTxt} change the answers. With
+ * {@link Builder#dnsServer}, Pebble resolves through a real DNS server of the test's own instead
+ * ({@link BindServer}, {@link KnotServer}, {@link PowerDnsServer}).
  *
  * <p><b>Two kinds of trust.</b> {@link #trustPem()} and {@link #trustContext()} trust the small
  * authority made at start for Pebble's own HTTPS listeners; an ACME client needs it to talk to
@@ -312,12 +314,16 @@ public final class PebbleServer implements AutoCloseable, BeforeAllCallback, Aft
     }
 
     /**
-     * Returns the address of the mock DNS server Pebble resolves names with (UDP and TCP).
+     * Returns the address of the DNS server Pebble resolves names with (UDP and TCP): its mock
+     * DNS server, or the one given to {@link Builder#dnsServer}.
      *
-     * @return {@code 127.0.0.1} and the DNS port
-     * @throws IllegalStateException if the server was never started
+     * @return {@code 127.0.0.1} and the DNS port, or the address given to the builder
+     * @throws IllegalStateException if the server was never started and uses its mock DNS server
      */
     public InetSocketAddress dnsAddress() {
+        if (options.dnsServer() != null) {
+            return options.dnsServer();
+        }
         return new InetSocketAddress(FreePorts.LOOPBACK, ports().dns());
     }
 
@@ -590,7 +596,7 @@ public final class PebbleServer implements AutoCloseable, BeforeAllCallback, Aft
         } catch (IOException e) {
             throw new UncheckedIOException("Could not write " + config, e);
         }
-        processes = PebbleProcesses.start(binaries, ports, config, options.environment(), directory);
+        processes = PebbleProcesses.start(binaries, ports, config, options.environment(), directory, options.dnsServer());
     }
 
     private List<X509Certificate> download(String pathPrefix) {
@@ -603,6 +609,10 @@ public final class PebbleServer implements AutoCloseable, BeforeAllCallback, Aft
     }
 
     private void postToDns(String path, Map<String, String> body) {
+        if (options.dnsServer() != null) {
+            throw new IllegalStateException("Pebble resolves through " + options.dnsServer() + " (Builder.dnsServer), not its "
+                    + "mock DNS server: change the records in that server");
+        }
         ManagementClient client;
         int port;
         synchronized (this) {
@@ -711,6 +721,7 @@ public final class PebbleServer implements AutoCloseable, BeforeAllCallback, Aft
         private final Map<String, Duration> profiles = new LinkedHashMap<>();
         private Duration retryAfterAuthz;
         private Duration retryAfterOrder;
+        private InetSocketAddress dnsServer;
 
         private Builder() {
         }
@@ -871,6 +882,35 @@ public final class PebbleServer implements AutoCloseable, BeforeAllCallback, Aft
         }
 
         /**
+         * Makes Pebble resolve every name through a DNS server of the test's own
+         * ({@code pebble -dnsserver}) instead of its mock {@code pebble-challtestsrv}, which is then
+         * not started: Pebble validates DNS-01 by really querying that server, and HTTP-01 and
+         * TLS-ALPN-01 connect to the addresses it answers, so it needs A records for the names
+         * ordered ({@link BindServer} and the other test DNS servers have {@code 127.0.0.1} for the
+         * apex and {@code *}). {@link PebbleServer#dnsAddress()} then returns this address, and
+         * {@link PebbleServer#setTxt}, {@link PebbleServer#clearTxt} and {@link PebbleServer#addA}
+         * fail: change the records in that server.
+         *
+         * <pre>{@code
+         * static final BindServer BIND = BindServer.builder().build();
+         * static final PebbleServer PEBBLE = PebbleServer.builder().dnsServer(BIND.address()).build();
+         * }</pre>
+         *
+         * @param address the server's IP address and port (UDP and TCP), such as
+         *     {@link DnsServer#address()}
+         * @return this builder
+         * @throws IllegalArgumentException if the address is unresolved
+         */
+        public Builder dnsServer(InetSocketAddress address) {
+            Objects.requireNonNull(address, "address");
+            if (address.isUnresolved()) {
+                throw new IllegalArgumentException("dnsServer must be an IP address and port: " + address);
+            }
+            this.dnsServer = address;
+            return this;
+        }
+
+        /**
          * Sets the {@code pebble} executable, overriding the search; for tests of the test kit.
          *
          * @param file the executable; {@code pebble-challtestsrv} is looked for next to it first
@@ -889,7 +929,7 @@ public final class PebbleServer implements AutoCloseable, BeforeAllCallback, Aft
         public PebbleServer build() {
             return new PebbleServer(new PebbleOptions(nonceRejectPercent, certificateValidity, alternateRoots,
                     authorizationReusePercent, eabKeyId, eabHmacKey, httpPort, tlsPort, pebbleBinary, current,
-                    profiles, retryAfterAuthz, retryAfterOrder));
+                    profiles, retryAfterAuthz, retryAfterOrder, dnsServer));
         }
 
         private static int percent(int value, String name) {

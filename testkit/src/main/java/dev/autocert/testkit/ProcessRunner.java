@@ -99,6 +99,11 @@ final class ProcessRunner {
         return name;
     }
 
+    /** {@return the program's process id, for signals such as a reload} */
+    long pid() {
+        return process.pid();
+    }
+
     /** {@return whether the program is still running} */
     boolean isAlive() {
         return process.isAlive();

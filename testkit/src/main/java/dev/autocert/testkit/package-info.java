@@ -1,14 +1,21 @@
 /**
- * Runs Pebble, Let's Encrypt's test ACME server, on loopback for tests and demos of
- * Autocert-enabled applications.
+ * Runs Pebble, Let's Encrypt's test ACME server, and real DNS servers on loopback for tests and
+ * demos of Autocert-enabled applications.
  *
- * <p>The one entry point is {@link dev.autocert.testkit.PebbleServer}: a JUnit 5 extension
+ * <p>The main entry point is {@link dev.autocert.testkit.PebbleServer}: a JUnit 5 extension
  * ({@code @RegisterExtension static final PebbleServer PEBBLE = PebbleServer.builder().build();})
  * that can also be started by hand or from the command line. It needs the {@code pebble} and
  * {@code pebble-challtestsrv} programs ({@code sudo apt-get install -y pebble} on Debian and
  * Ubuntu).
  *
- * <p>Public types, the whole list: {@link dev.autocert.testkit.PebbleServer} and
- * {@link dev.autocert.testkit.PebbleServer.Builder}. Everything else is package-private.
+ * <p>For DNS-01, {@link dev.autocert.testkit.BindServer}, {@link dev.autocert.testkit.KnotServer}
+ * and {@link dev.autocert.testkit.PowerDnsServer} run the real servers as extensions of the same
+ * kind ({@link dev.autocert.testkit.DnsServer} describes what they share), and
+ * {@code PebbleServer.builder().dnsServer(BIND.address())} makes Pebble validate through one.
+ *
+ * <p>Public types, the whole list: {@link dev.autocert.testkit.PebbleServer},
+ * {@link dev.autocert.testkit.DnsServer}, {@link dev.autocert.testkit.BindServer},
+ * {@link dev.autocert.testkit.KnotServer}, {@link dev.autocert.testkit.PowerDnsServer} and their
+ * {@code Builder}s. Everything else is package-private.
  */
 package dev.autocert.testkit;

@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.autocert.testkit.BindServer;
 import dev.autocert.testkit.PebbleServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.StandardCopyOption;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
@@ -20,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -38,6 +41,15 @@ class TomcatDistributionIT {
 
     @RegisterExtension
     static final PebbleServer PEBBLE = PebbleServer.builder().build();
+
+    /** For DNS-01: a real BIND, and a Pebble that validates by querying it. */
+    @RegisterExtension
+    @Order(1)
+    static final BindServer DNS = BindServer.builder().build();
+
+    @RegisterExtension
+    @Order(2)
+    static final PebbleServer DNS_PEBBLE = PebbleServer.builder().dnsServer(DNS.address()).build();
 
     private static final String NAME = "tomcat.example.test";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
@@ -110,6 +122,29 @@ class TomcatDistributionIT {
     }
 
     @Test
+    void obtainsAWildcardCertificateOverDns01() throws Exception {
+        Path credentials = base.resolve("conf/autocert-rfc2136.ini");
+        Files.writeString(credentials, DNS.rfc2136Credentials());
+        Files.setPosixFilePermissions(credentials, PosixFilePermissions.fromString("rw-------"));
+        installAsTheGuideSays(DNS_PEBBLE, "*.example.test,example.test", " challenges=\"dns-01\" dnsProvider=\"rfc2136\""
+                + " dnsCredentials=\"conf/autocert-rfc2136.ini\" dnsPropagationCheck=\"resolvers\""
+                + " dnsResolvers=\"127.0.0.1:" + DNS.port() + "\"");
+        Files.copy(DNS_PEBBLE.trustPem(), base.resolve("conf/pebble-ca.pem"));
+
+        start();
+        awaitStarted();
+        X509Certificate issued = TestHttpClient.awaitVerified(httpsPort, "www.example.test", DNS_PEBBLE.issuingTrustStore());
+        List<String> names = issued.getSubjectAlternativeNames().stream().map(n -> String.valueOf(n.get(1))).toList();
+        assertEquals(java.util.Set.of("*.example.test", "example.test"), java.util.Set.copyOf(names));
+        try (TestHttpClient.Connection connection = TestHttpClient.https(httpsPort, "example.test", DNS_PEBBLE.issuingTrustStore())) {
+            assertEquals(issued, connection.served().get(0));
+            assertEquals(200, connection.request("GET", "/", "example.test").status());
+        }
+        assertEquals(List.of(), DNS.txt("_acme-challenge.example.test"), "the challenge values are removed");
+        assertTrue(console().contains("Certificate *.example.test obtained from "), console());
+    }
+
+    @Test
     void refusesToStartWithAnInvalidAttribute() throws Exception {
         installAsTheGuideSays(" keyType=\"ec256\"");
         start();
@@ -122,13 +157,18 @@ class TomcatDistributionIT {
 
     /** The steps of docs/tomcat.md, with test ports and Pebble as the CA; {@code extra} adds listener attributes. */
     private void installAsTheGuideSays(String extra) throws IOException {
+        installAsTheGuideSays(PEBBLE, NAME, extra);
+    }
+
+    /** The same for {@code pebble} and the certificate {@code domains}. */
+    private void installAsTheGuideSays(PebbleServer pebble, String domains, String extra) throws IOException {
         // 1. The bundle: unzip -d "$CATALINA_BASE" autocert-tomcat-VERSION-lib.zip
         unzip(bundle, base);
         // 2. Tomcat's JAR scanner skips the bundle's jars (they hold no TLDs or web fragments).
         Path properties = base.resolve("conf/catalina.properties");
         String catalina = Files.readString(properties, StandardCharsets.ISO_8859_1);
         catalina = replaceOnce(catalina, "\nxom-*.jar\n", "\nxom-*.jar,\\\n"
-                + "acme4j-*.jar,autocert-*.jar,bcpkix-*.jar,bcprov-*.jar,bcutil-*.jar,jose4j-*.jar,slf4j-*.jar\n");
+                + "acme4j-*.jar,autocert-*.jar,bcpkix-*.jar,bcprov-*.jar,bcutil-*.jar,dnsjava-*.jar,jose4j-*.jar,slf4j-*.jar\n");
         Files.writeString(properties, catalina, StandardCharsets.ISO_8859_1);
         // 3. server.xml: the Listener, the HTTP connector on the HTTP-01 port, an HTTPS connector without certificate.
         Path serverXml = base.resolve("conf/server.xml");
@@ -137,13 +177,13 @@ class TomcatDistributionIT {
         xml = replaceOnce(xml, "<Listener className=\"org.apache.catalina.core.ThreadLocalLeakPreventionListener\" />",
                 "<Listener className=\"org.apache.catalina.core.ThreadLocalLeakPreventionListener\" />\n"
                 + "  <Listener className=\"dev.autocert.tomcat.AutocertListener\"\n"
-                + "            domains=\"" + NAME + "\" email=\"admin@example.test\" agreeTos=\"true\"\n"
+                + "            domains=\"" + domains + "\" email=\"admin@example.test\" agreeTos=\"true\"\n"
                 + "            ca=\"${pebble.directory}\" caTrust=\"conf/pebble-ca.pem\"\n"
-                + "            httpPort=\"" + PEBBLE.httpPort() + "\"" + extra + " />");
+                + "            httpPort=\"" + pebble.httpPort() + "\"" + extra + " />");
         int http = xml.indexOf("<Connector port=\"8080\" protocol=\"HTTP/1.1\"");
         int httpEnd = xml.indexOf("/>", http) + 2;
         xml = xml.substring(0, http)
-                + "<Connector port=\"" + PEBBLE.httpPort() + "\" address=\"127.0.0.1\" protocol=\"HTTP/1.1\"\n"
+                + "<Connector port=\"" + pebble.httpPort() + "\" address=\"127.0.0.1\" protocol=\"HTTP/1.1\"\n"
                 + "               connectionTimeout=\"20000\"\n"
                 + "               redirectPort=\"" + httpsPort + "\" />\n"
                 + "    <Connector port=\"" + httpsPort + "\" address=\"127.0.0.1\" protocol=\"HTTP/1.1\"\n"
@@ -155,7 +195,7 @@ class TomcatDistributionIT {
         // 4. setenv.sh: a bad configuration stops Tomcat instead of leaving it half started.
         Files.writeString(base.resolve("bin/setenv.sh"), "CATALINA_OPTS=\"$CATALINA_OPTS"
                 + " -Dorg.apache.catalina.startup.EXIT_ON_INIT_FAILURE=true"
-                + " -Dpebble.directory=" + PEBBLE.directoryUrl() + "\"\n");
+                + " -Dpebble.directory=" + pebble.directoryUrl() + "\"\n");
     }
 
     private void start() throws IOException {
