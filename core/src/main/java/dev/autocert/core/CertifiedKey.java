@@ -35,6 +35,8 @@ public final class CertifiedKey {
     private final List<String> names;
     private final boolean placeholder;
     private final int version;
+    /** Computed once: the key manager reads it for every certificate whenever the served set changes. */
+    private final String serial;
 
     private CertifiedKey(String name, PrivateKey privateKey, List<X509Certificate> chain, boolean placeholder, int version) {
         this.name = requireNonNull(name, "name");
@@ -44,6 +46,7 @@ public final class CertifiedKey {
             throw new IllegalArgumentException("chain must hold at least the certificate itself");
         }
         this.names = dnsNames(this.chain.get(0));
+        this.serial = this.chain.get(0).getSerialNumber().toString(16);
         this.placeholder = placeholder;
         this.version = version;
     }
@@ -106,7 +109,7 @@ public final class CertifiedKey {
 
     /** The serial number, in lower-case hex. */
     public String serial() {
-        return certificate().getSerialNumber().toString(16);
+        return serial;
     }
 
     /** The issuer's distinguished name. */
@@ -173,6 +176,11 @@ public final class CertifiedKey {
         } catch (GeneralSecurityException | RuntimeException e) {
             return false;
         }
+    }
+
+    /** The DNS names and IP addresses {@code certificate} covers, as {@link #names()} gives them. */
+    static List<String> namesOf(X509Certificate certificate) {
+        return dnsNames(certificate);
     }
 
     private static List<String> dnsNames(X509Certificate certificate) {
