@@ -86,4 +86,31 @@ jetty.sslContext.keyStorePath?=
 
 ## How long start-up waits for every certificate (90s, 5m); 0 serves a placeholder until they arrive.
 # autocert.startup-wait=0
+
+## DNS-01 (with autocert.challenges=dns-01; needs the autocert-dns jars in lib/autocert/, see docs/dns.md).
+## The provider (rfc2136, powerdns, cloudflare, route53, exec, ...) and its credentials file (mode 0600),
+## with Certbot's INI keys or lego's variable names; lego's environment variables work too.
+# autocert.dns-provider=
+# autocert.dns-credentials=
+## strict refuses a credentials file others may read; warn only warns.
+# autocert.dns-credentials-permissions=strict
+## How long to wait for the TXT record to be visible, and how often to look; the provider's defaults when empty.
+# autocert.dns-propagation-timeout=
+# autocert.dns-polling-interval=
+## The TXT record's time to live in seconds; the provider's default when empty.
+# autocert.dns-ttl=
+## Resolvers to ask (host[:port], commas); the system's when empty.
+# autocert.dns-resolvers=
+## Where the record must be visible first: authoritative (the zone's name servers), resolvers, none.
+# autocert.dns-propagation-check=authoritative
+
+## Certbot's manual hooks: shell commands run for each HTTP-01 challenge (and DNS-01 without a
+## dns-provider) with CERTBOT_DOMAIN, CERTBOT_VALIDATION, CERTBOT_TOKEN, ...; no HTTP connector is added.
+# autocert.manual-auth-hook=
+# autocert.manual-cleanup-hook=
+
+## Certbot's deploy hook: a shell command run after each new certificate (not at start-up), with
+## RENEWED_LINEAGE (the live/NAME directory) and RENEWED_DOMAINS; killed after 5 minutes.
+## For example: /usr/sbin/nginx -s reload
+# autocert.deploy-hook=
 # end::documentation[]

@@ -40,7 +40,8 @@ public final class CertifiedKey {
 
     private CertifiedKey(String name, PrivateKey privateKey, List<X509Certificate> chain, boolean placeholder, int version) {
         this.name = requireNonNull(name, "name");
-        this.privateKey = requireNonNull(privateKey, "privateKey");
+        // a key from BouncyCastle's provider (algorithm "ECDSA") is neither matched as EC nor signed with by the JSSE
+        this.privateKey = Pem.jdkPrivateKey(requireNonNull(privateKey, "privateKey"));
         this.chain = List.copyOf(chain);
         if (this.chain.isEmpty()) {
             throw new IllegalArgumentException("chain must hold at least the certificate itself");
@@ -156,7 +157,7 @@ public final class CertifiedKey {
     public boolean keyMatches() {
         try {
             X509Certificate leaf = certificate();
-            String algorithm = "EC".equals(privateKey.getAlgorithm()) ? "SHA256withECDSA" : "SHA256withRSA";
+            String algorithm = privateKey.getAlgorithm().startsWith("EC") ? "SHA256withECDSA" : "SHA256withRSA";
             byte[] data = new byte[32];
             new SecureRandom().nextBytes(data);
             Signature signer = Signature.getInstance(algorithm);

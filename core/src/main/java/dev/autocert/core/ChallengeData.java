@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
+import java.util.List;
 
 /**
  * One challenge a {@link ChallengeSolver} must make visible to the CA.
@@ -15,14 +16,28 @@ import java.util.Base64;
  * @param token            the CA's token
  * @param keyAuthorization the token and the account key's thumbprint (RFC 8555 section 8.1); secret
  *                         enough not to log
+ * @param orderDomains     every name the order validates, in order (as Certbot's {@code
+ *                         CERTBOT_ALL_DOMAINS})
+ * @param remaining        how many of the order's challenges come after this one (as Certbot's
+ *                         {@code CERTBOT_REMAINING_CHALLENGES})
  */
-public record ChallengeData(ChallengeType type, String domain, String token, String keyAuthorization) {
+public record ChallengeData(ChallengeType type, String domain, String token, String keyAuthorization, List<String> orderDomains,
+        int remaining) {
 
     public ChallengeData {
         requireNonNull(type, "type");
         requireNonNull(domain, "domain");
         requireNonNull(token, "token");
         requireNonNull(keyAuthorization, "keyAuthorization");
+        orderDomains = List.copyOf(orderDomains);
+        if (remaining < 0) {
+            throw new IllegalArgumentException("remaining must not be negative: " + remaining);
+        }
+    }
+
+    /** A challenge alone in its order. */
+    public ChallengeData(ChallengeType type, String domain, String token, String keyAuthorization) {
+        this(type, domain, token, keyAuthorization, List.of(domain), 0);
     }
 
     /** For dns-01: the name of the TXT record, {@code _acme-challenge.DOMAIN.} (RFC 8555 section 8.4). */

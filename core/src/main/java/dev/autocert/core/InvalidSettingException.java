@@ -11,7 +11,11 @@ public final class InvalidSettingException extends IllegalArgumentException {
 
     private final String setting;
 
-    InvalidSettingException(String setting, String problem) {
+    /**
+     * @param setting the full name of the setting, such as {@code autocert.dns-credentials}
+     * @param problem what is wrong with its value and how to fix it; never a secret value
+     */
+    public InvalidSettingException(String setting, String problem) {
         super(requireNonNull(setting, "setting") + ": " + requireNonNull(problem, "problem"));
         this.setting = setting;
     }

@@ -74,9 +74,7 @@ final class OrderFlow {
         try {
             Optional<String> profile = profile(login.getSession());
             Order order = create(login, certificate, replacing, profile);
-            for (Authorization authorization : order.getAuthorizations()) {
-                authorize(authorization);
-            }
+            authorize(order.getAuthorizations());
             Status ready = poll(order, EnumSet.of(Status.READY, Status.VALID, Status.INVALID));
             if (ready == Status.INVALID) {
                 throw new AutocertException("The CA marked the order for " + name + " invalid"
@@ -162,57 +160,100 @@ final class OrderFlow {
         return order;
     }
 
-    private void authorize(Authorization authorization) throws AcmeException, AutocertException, InterruptedException {
+    /** A pending authorization, the challenge chosen for it, and what its solver was given. */
+    private record Pending(Authorization authorization, Challenge challenge, ChallengeSolver solver, ChallengeData data) {
+    }
+
+    /**
+     * Validates every pending authorization of an order: presents all their challenges first,
+     * waits until each is visible, then asks the CA to validate them and polls each. A wildcard
+     * and its apex thus share one DNS propagation wait, with both TXT values published at once.
+     * Everything presented is cleaned up, whatever the outcome.
+     */
+    private void authorize(List<Authorization> authorizations) throws AcmeException, AutocertException, InterruptedException {
+        List<Pending> chosen = new ArrayList<>();
+        for (Authorization authorization : authorizations) {
+            choose(authorization).ifPresent(chosen::add);
+        }
+        // What Certbot's hooks are told: every name of the order, and how many come after each
+        List<String> domains = chosen.stream().map(p -> p.data.domain()).toList();
+        List<Pending> pending = new ArrayList<>();
+        for (int i = 0; i < chosen.size(); i++) {
+            Pending p = chosen.get(i);
+            ChallengeData d = p.data;
+            pending.add(new Pending(p.authorization, p.challenge, p.solver,
+                    new ChallengeData(d.type(), d.domain(), d.token(), d.keyAuthorization(), domains, chosen.size() - 1 - i)));
+        }
+        List<Pending> presented = new ArrayList<>();
+        try {
+            for (Pending p : pending) {
+                LOG.debug("Presenting {}", p.data);
+                presented.add(p);
+                p.solver.present(p.data);
+            }
+            for (Pending p : pending) {
+                p.solver.awaitVisible(p.data);
+            }
+            for (Pending p : pending) {
+                p.challenge.trigger();
+            }
+            for (Pending p : pending) {
+                // RFC 8555 section 7.5.1: poll the authorization; it carries the CA's Retry-After.
+                Status status = poll(p.authorization, EnumSet.of(Status.VALID, Status.INVALID, Status.DEACTIVATED,
+                        Status.EXPIRED, Status.REVOKED));
+                if (status != Status.VALID) {
+                    p.challenge.fetch();
+                    String why = p.challenge.getError().map(OrderFlow::describe).orElse("no reason given");
+                    throw new AutocertException("The CA could not validate " + p.data + ": " + why + hint(p.data));
+                }
+                LOG.debug("{} is valid", p.data);
+            }
+        } finally {
+            // An interrupt (a shutdown) must not leave the records behind: with the flag set, every
+            // HTTP call, sleep and hook of a clean-up would fail at once. It is set again afterwards.
+            boolean interrupted = Thread.interrupted();
+            try {
+                for (Pending p : presented) {
+                    try {
+                        p.solver.cleanUp(p.data);
+                    } catch (AutocertException | RuntimeException e) {
+                        LOG.warn("Cleaning up {} failed: {}", p.data, e.getMessage());
+                    }
+                }
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    /** The challenge to answer for {@code authorization}, in the order of {@code autocert.challenges}; empty when it is valid already. */
+    private Optional<Pending> choose(Authorization authorization) throws AutocertException {
         String domain = authorization.getIdentifier().getValue();
         if (authorization.getStatus() == Status.VALID) {
             LOG.debug("Authorization for {} is still valid; no challenge needed", domain);
-            return;
+            return Optional.empty();
         }
         if (authorization.getStatus() != Status.PENDING) {
             throw new AutocertException("Authorization for " + domain + " is " + authorization.getStatus());
         }
-        Challenge challenge = null;
-        ChallengeSolver solver = null;
         for (ChallengeType type : settings.challenges()) {
             Optional<Challenge> offered = authorization.findChallenge(type.id());
             if (offered.isPresent() && solvers.containsKey(type)) {
-                challenge = offered.get();
-                solver = solvers.get(type);
-                break;
+                ChallengeSolver solver = solvers.get(type);
+                TokenChallenge challenge = (TokenChallenge) offered.get();
+                ChallengeData data = new ChallengeData(solver.type(), domain, challenge.getJSON().get("token").asString(),
+                        challenge.getAuthorization());
+                return Optional.of(new Pending(authorization, challenge, solver, data));
             }
         }
-        if (challenge == null) {
-            List<String> offered = new ArrayList<>();
-            authorization.getChallenges().forEach(c -> offered.add(c.getType()));
-            throw AutocertException.noRetry("No usable challenge for " + domain + ": the CA offers " + offered
-                    + ", " + AutocertSettings.PREFIX + AutocertSettings.CHALLENGES + " allows " + settings.challenges()
-                    + (settings.challenges().contains(ChallengeType.DNS_01) && !solvers.containsKey(ChallengeType.DNS_01)
-                    ? ", and no dns-01 solver was given to the CertificateManager" : ""));
-        }
-        TokenChallenge tokenChallenge = (TokenChallenge) challenge;
-        ChallengeData data = new ChallengeData(solver.type(), domain, tokenChallenge.getJSON().get("token").asString(),
-                tokenChallenge.getAuthorization());
-        LOG.debug("Presenting {}", data);
-        solver.present(data);
-        try {
-            challenge.trigger();
-            // RFC 8555 section 7.5.1: poll the authorization; it carries the CA's Retry-After.
-            Status status = poll(authorization, EnumSet.of(Status.VALID, Status.INVALID, Status.DEACTIVATED,
-                    Status.EXPIRED, Status.REVOKED));
-            if (status != Status.VALID) {
-                challenge.fetch();
-                String why = challenge.getError().map(OrderFlow::describe).orElse("no reason given");
-                throw new AutocertException("The CA could not validate " + data + ": " + why
-                        + hint(data));
-            }
-            LOG.debug("{} is valid", data);
-        } finally {
-            try {
-                solver.cleanUp(data);
-            } catch (AutocertException | RuntimeException e) {
-                LOG.warn("Cleaning up {} failed: {}", data, e.getMessage());
-            }
-        }
+        List<String> offered = new ArrayList<>();
+        authorization.getChallenges().forEach(c -> offered.add(c.getType()));
+        throw AutocertException.noRetry("No usable challenge for " + domain + ": the CA offers " + offered
+                + ", " + AutocertSettings.PREFIX + AutocertSettings.CHALLENGES + " allows " + settings.challenges()
+                + (settings.challenges().contains(ChallengeType.DNS_01) && !solvers.containsKey(ChallengeType.DNS_01)
+                ? ", and no dns-01 solver was given to the CertificateManager" : ""));
     }
 
     /** Where the CA looked, for a failed validation's message. */
@@ -221,7 +262,7 @@ final class OrderFlow {
         return switch (data.type()) {
             case HTTP_01 -> "; check that http://" + host + Http01Tokens.PATH_PREFIX + " reaches this server on port 80";
             case TLS_ALPN_01 -> "; check that " + host + " port 443 reaches this server's HTTPS connector, with TLS 1.3 enabled";
-            case DNS_01 -> "";
+            case DNS_01 -> "; check that the TXT record " + data.dnsRecordName() + " is visible to the CA's resolvers";
         };
     }
 

@@ -189,7 +189,7 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
             return true;
         }
         return switch (keyType) {
-            case "EC", "ECDSA", "EC_EC", "EC_RSA" -> algorithm.equals("EC");
+            case "EC", "ECDSA", "EC_EC", "EC_RSA" -> algorithm.equals("EC") || algorithm.equals("ECDSA");
             case "RSA", "RSASSA-PSS", "DHE_RSA", "ECDHE_RSA", "RSA_EXPORT" -> algorithm.equals("RSA");
             default -> algorithm.equalsIgnoreCase(keyType);
         };

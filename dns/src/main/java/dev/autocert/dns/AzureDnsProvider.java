@@ -7,6 +7,7 @@ import dev.autocert.core.DnsProvider;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -111,7 +112,7 @@ final class AzureDnsProvider implements DnsProvider {
                 HttpResponse<String> read = http.exchange(arm(url).GET().build(), "reading the TXT records at " + record.name());
                 Optional<JSON> current = Optional.empty();
                 if (read.statusCode() / 100 == 2) {
-                    current = Optional.of(JSON.parse(read.body()));
+                    current = Optional.of(http.parse(read.body(), "reading the TXT records at " + record.name()));
                 } else if (read.statusCode() != 404) {
                     throw http.failure("reading the TXT records at " + record.name(), read);
                 }
@@ -201,7 +202,8 @@ final class AzureDnsProvider implements DnsProvider {
     /** An access token for Resource Manager (client credentials grant, Microsoft identity platform v2.0). */
     private String token() throws AutocertException {
         String scope = management + "/.default";
-        return AccessTokens.get(authority + " " + principal.tenantId() + " " + principal.clientId() + " " + scope, tokens,
+        return AccessTokens.get(authority + " " + principal.tenantId() + " " + principal.clientId() + " " + scope,
+                principal.clientSecret().getBytes(StandardCharsets.UTF_8), tokens,
                 URI.create(authority + "/" + ProviderHttp.encode(principal.tenantId()) + "/oauth2/v2.0/token"),
                 now -> "grant_type=client_credentials&client_id=" + ProviderHttp.encode(principal.clientId()) + "&client_secret="
                         + ProviderHttp.encode(principal.clientSecret()) + "&scope=" + ProviderHttp.encode(scope),

@@ -35,7 +35,13 @@ final class Dns01Solver implements ChallengeSolver {
     private final int ttl;
     private final Map<ChallengeData, Presented> presented = new ConcurrentHashMap<>();
 
-    private record Presented(DnsProvider provider, TxtRecord record) {
+    /**
+     * A record given to a provider.
+     *
+     * @param presentedAt when the provider had it ({@link System#nanoTime()}): with no propagation
+     *                    check, the timeout counts from then, so the values of one order share one wait
+     */
+    private record Presented(DnsProvider provider, TxtRecord record, long presentedAt) {
     }
 
     Dns01Solver(String providerName, Supplier<DnsProvider> providers, Propagation propagation, Duration timeout, Duration interval,
@@ -63,13 +69,24 @@ final class Dns01Solver implements ChallengeSolver {
         }
         String name = propagation.target(challenge.dnsRecordName());
         TxtRecord record = new TxtRecord(name, challenge.dnsRecordValue(), ttl);
-        presented.put(challenge, new Presented(provider, record));
+        presented.put(challenge, new Presented(provider, record, System.nanoTime())); // cleaned up even if present fails half-way
         LOG.debug("Publishing the TXT record {} for {} through {}", name, challenge, providerName);
-        if (provider instanceof ChallengeAware aware) {
-            aware.present(record, challenge);
-        } else {
-            provider.present(record);
+        try {
+            if (provider instanceof ChallengeAware aware) {
+                aware.present(record, challenge);
+            } else {
+                provider.present(record);
+            }
+        } catch (RuntimeException e) {
+            throw unexpected("publishing the TXT record " + name, e);
         }
+        presented.put(challenge, new Presented(provider, record, System.nanoTime()));
+    }
+
+    /** A provider's bug or an API's unexpected answer (a missing field, say), as a failure that names the provider. */
+    private AutocertException unexpected(String what, RuntimeException e) {
+        return new AutocertException("DNS-01 through " + providerName + ": " + what + " failed unexpectedly ("
+                + e.getClass().getSimpleName() + (e.getMessage() != null ? ": " + e.getMessage() : "") + ")", e);
     }
 
     @Override
@@ -79,7 +96,7 @@ final class Dns01Solver implements ChallengeSolver {
             throw new IllegalStateException("not presented: " + challenge);
         }
         long start = System.nanoTime();
-        propagation.await(p.record.name(), p.record.value(), timeout, interval);
+        propagation.await(p.record.name(), p.record.value(), timeout, interval, p.presentedAt);
         LOG.debug("The TXT record {} is visible after {} ms", p.record.name(), (System.nanoTime() - start) / 1_000_000);
     }
 
@@ -88,10 +105,14 @@ final class Dns01Solver implements ChallengeSolver {
         Presented p = presented.remove(challenge);
         if (p != null) {
             LOG.debug("Removing the TXT value of {} from {}", challenge, p.record.name());
-            if (p.provider instanceof ChallengeAware aware) {
-                aware.cleanUp(p.record, challenge);
-            } else {
-                p.provider.cleanUp(p.record);
+            try {
+                if (p.provider instanceof ChallengeAware aware) {
+                    aware.cleanUp(p.record, challenge);
+                } else {
+                    p.provider.cleanUp(p.record);
+                }
+            } catch (RuntimeException e) {
+                throw unexpected("removing the TXT value from " + p.record.name(), e);
             }
         }
     }

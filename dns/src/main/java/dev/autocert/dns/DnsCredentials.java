@@ -7,7 +7,6 @@ import dev.autocert.core.InvalidSettingException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -19,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * lego's variable names, {@code CLOUDFLARE_DNS_API_TOKEN = …}), then the environment with lego's
  * variable names, then lego's {@code NAME_FILE} variants naming a file that holds the value.
  *
- * <p>A credentials file that group or others may read, or that another user owns, is refused
+ * <p>A credentials file that group or others may read, or that a user other than this server's
+ * or root owns (root reads every file anyway), is refused
  * with the {@code chmod}/{@code chown} that fixes it ({@code autocert.dns-credentials-permissions=warn}
  * logs a warning instead, as Certbot does). Values are never logged, nor put in exceptions.
  * Read anew for each order, so a rotated token is used without a restart. Immutable.
@@ -146,6 +147,14 @@ public final class DnsCredentials {
     }
 
     /**
+     * {@return the values of the credentials file (or map) whose keys {@code key} accepts} For a
+     * provider that must keep them out of what it quotes, such as a program's output.
+     */
+    List<String> fileValues(Predicate<String> key) {
+        return values.entrySet().stream().filter(e -> key.test(e.getKey())).map(Map.Entry::getValue).toList();
+    }
+
+    /**
      * Like {@link #get}, but missing is an error that says where to put it.
      *
      * @throws InvalidSettingException naming both spellings and where they are looked for
@@ -207,7 +216,8 @@ public final class DnsCredentials {
                         + java.nio.file.attribute.PosixFilePermissions.toString(permissions) + ")");
                 fixes.add("chmod 600 " + file);
             }
-            UserPrincipal owner = Files.getOwner(file, LinkOption.NOFOLLOW_LINKS);
+            // the file read, through any symbolic link (a Kubernetes or Docker secret is one), as for the mode above
+            UserPrincipal owner = Files.getOwner(file);
             String user = System.getProperty("user.name");
             if (user != null && !owner.getName().equals(user) && !owner.getName().equals("root")) {
                 problems.add("is owned by " + owner.getName() + ", not by " + user + ", who runs this server");

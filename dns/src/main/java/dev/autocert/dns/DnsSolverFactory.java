@@ -39,7 +39,7 @@ public final class DnsSolverFactory implements Dns01SolverFactory {
         if (provider == null && dns.provider().isEmpty() && settings.manualAuthHook().isPresent()) {
             // Certbot's --manual with --preferred-challenges dns: the operator's hooks publish the record
             ExecProvider hooks = ExecProvider.certbot(settings.manualAuthHook().get(), settings.manualCleanupHook().orElse(null),
-                    ExecProvider.Factory.DEFAULT_TIMEOUT);
+                    ExecProvider.Factory.DEFAULT_TIMEOUT, List.of());
             return new Dns01Solver("the manual hooks", () -> hooks, propagation, dns.propagationTimeout().orElse(Duration.ofSeconds(60)),
                     dns.pollingInterval().orElse(Duration.ofSeconds(2)), dns.ttl().orElse(120));
         }
@@ -63,6 +63,10 @@ public final class DnsSolverFactory implements Dns01SolverFactory {
                 .orElse(factory.propagationTimeout());
         Duration interval = dns.pollingInterval().or(() -> now.duration(prefix + "_POLLING_INTERVAL")).orElse(factory.pollingInterval());
         int ttl = dns.ttl().isPresent() ? dns.ttl().getAsInt() : now.integer(null, prefix + "_TTL").orElse(factory.ttl());
+        if (ttl < 1) { // refused here rather than at every order
+            throw now.invalid(prefix + "_TTL", "is " + ttl + "; give the TXT records' TTL in seconds, at least 1, such as "
+                    + factory.ttl());
+        }
         return new Dns01Solver(name, () -> factory.create(credentials.get()), propagation, timeout, interval, ttl);
     }
 

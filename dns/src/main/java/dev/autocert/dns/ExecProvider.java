@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>A program exiting non-zero fails the challenge with its exit code and its last lines of
- * output; one running longer than the timeout is killed. As lego and Certbot do, programs run one
+ * output, with the credentials file's values, the token, the key authorization and secret-looking
+ * variables cut out (see {@link HookRunner}); one running longer than the timeout is killed. As lego and Certbot do, programs run one
  * at a time (scripts written for them read and rewrite zone files without locking), and each must
  * add its value beside any other at the name: a wildcard and its apex are presented together.
  * Presenting a value this provider already presented, or cleaning one up twice, runs nothing.
@@ -60,25 +61,40 @@ final class ExecProvider implements DnsProvider, ChallengeAware {
     private final String program;
     private final CertbotHooks hooks;
     private final Duration timeout;
-    private final HookRunner runner = new HookRunner("DNS-01 through " + NAME, TIMEOUT_SETTING);
+    private final HookRunner runner;
     /** Per record ({@code name value}): what the auth hook printed while presented, absent once cleaned up. */
     private final Map<String, Optional<String>> records = new ConcurrentHashMap<>();
 
-    private ExecProvider(Contract contract, String program, CertbotHooks hooks, Duration timeout) {
+    private ExecProvider(Contract contract, String program, CertbotHooks hooks, Duration timeout, HookRunner runner) {
         this.contract = contract;
         this.program = program;
         this.hooks = hooks;
         this.timeout = timeout;
+        this.runner = runner;
     }
 
-    /** A provider with lego's contract, plain or raw. */
-    static ExecProvider lego(String program, boolean raw, Duration timeout) {
-        return new ExecProvider(raw ? Contract.LEGO_RAW : Contract.LEGO, requireNonNull(program, "program"), null, timeout);
+    /**
+     * A provider with lego's contract, plain or raw.
+     *
+     * @param secrets values never to quote from the program's output, such as the credentials file's
+     */
+    static ExecProvider lego(String program, boolean raw, Duration timeout, List<String> secrets) {
+        return new ExecProvider(raw ? Contract.LEGO_RAW : Contract.LEGO, requireNonNull(program, "program"), null, timeout,
+                runner(secrets));
     }
 
-    /** A provider with Certbot's contract. */
-    static ExecProvider certbot(String authHook, String cleanupHook, Duration timeout) {
-        return new ExecProvider(Contract.CERTBOT, authHook, new CertbotHooks(authHook, cleanupHook, timeout, new HookRunner("DNS-01 through " + NAME, TIMEOUT_SETTING)), timeout);
+    /**
+     * A provider with Certbot's contract.
+     *
+     * @param secrets values never to quote from the hooks' output, such as the credentials file's
+     */
+    static ExecProvider certbot(String authHook, String cleanupHook, Duration timeout, List<String> secrets) {
+        HookRunner runner = runner(secrets);
+        return new ExecProvider(Contract.CERTBOT, authHook, new CertbotHooks(authHook, cleanupHook, timeout, runner), timeout, runner);
+    }
+
+    private static HookRunner runner(List<String> secrets) {
+        return new HookRunner("DNS-01 through " + NAME, TIMEOUT_SETTING, secrets);
     }
 
     Contract contract() {
@@ -116,7 +132,7 @@ final class ExecProvider implements DnsProvider, ChallengeAware {
                 case LEGO -> runner.run(program + " present " + record.name(), List.of(program, "present", record.name(), record.value()),
                         Map.of(), timeout);
                 case LEGO_RAW -> runner.run(program + " present for " + domain(record, challenge),
-                        raw("present", record, challenge), Map.of(), timeout);
+                        raw("present", record, challenge), Map.of(), timeout, List.of(challenge.token(), challenge.keyAuthorization()));
                 case CERTBOT -> hooks.auth(certbotChallenge(record, challenge));
             };
             records.put(key, Optional.of(output));
@@ -146,7 +162,7 @@ final class ExecProvider implements DnsProvider, ChallengeAware {
                 case LEGO -> runner.run(program + " cleanup " + record.name(), List.of(program, "cleanup", record.name(), record.value()),
                         Map.of(), timeout);
                 case LEGO_RAW -> runner.run(program + " cleanup for " + domain(record, challenge),
-                        raw("cleanup", record, challenge), Map.of(), timeout);
+                        raw("cleanup", record, challenge), Map.of(), timeout, List.of(challenge.token(), challenge.keyAuthorization()));
                 case CERTBOT -> hooks.cleanup(certbotChallenge(record, challenge), state != null ? state.get() : "");
             }
             records.put(key, Optional.empty());
@@ -234,7 +250,7 @@ final class ExecProvider implements DnsProvider, ChallengeAware {
                     if (!mode.isEmpty() && !mode.equalsIgnoreCase("RAW")) {
                         throw credentials.invalid("mode (dns_exec_mode, EXEC_MODE)", "is '" + mode + "'; expected RAW, or leave it unset");
                     }
-                    return lego(program, !mode.isEmpty(), timeout);
+                    return lego(program, !mode.isEmpty(), timeout, secrets(credentials));
                 }
                 case "certbot" -> {
                     String auth = authHook.orElseThrow(() -> credentials.missing(List.of("dns_exec_auth_hook"), List.of("EXEC_AUTH_HOOK")));
@@ -242,11 +258,19 @@ final class ExecProvider implements DnsProvider, ChallengeAware {
                     if (cleanupHook.isPresent()) {
                         check(credentials, "cleanup hook (dns_exec_cleanup_hook, EXEC_CLEANUP_HOOK)", cleanupHook.get(), environment);
                     }
-                    return certbot(auth, cleanupHook.orElse(null), timeout);
+                    return certbot(auth, cleanupHook.orElse(null), timeout, secrets(credentials));
                 }
                 default -> throw credentials.invalid("contract (dns_exec_contract, EXEC_CONTRACT)",
                         "is '" + contract + "'; expected lego or certbot");
             }
+        }
+
+        /**
+         * The credentials file's values but this provider's own settings (its program, hooks,
+         * mode, timeout): what a hook reading the file may print, never quoted in a failure.
+         */
+        private static List<String> secrets(DnsCredentials credentials) {
+            return credentials.fileValues(key -> !key.toLowerCase(Locale.ROOT).matches("(dns_)?exec_.*"));
         }
 
         /** A hook is a shell command: its first word is checked when it names a file. */

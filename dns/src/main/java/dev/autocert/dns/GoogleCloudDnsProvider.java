@@ -192,7 +192,8 @@ final class GoogleCloudDnsProvider implements DnsProvider {
 
     /** An access token for the service account: a signed JWT traded at its token endpoint (the OAuth 2.0 JWT bearer grant). */
     private String token() throws AutocertException {
-        return AccessTokens.get(account.clientEmail() + " " + account.privateKeyId() + " " + account.tokenUri(), tokens,
+        return AccessTokens.get(account.clientEmail() + " " + account.privateKeyId() + " " + account.tokenUri(),
+                account.privateKey().getEncoded(), tokens,
                 URI.create(account.tokenUri()), now -> "grant_type=" + ProviderHttp.encode(JWT_BEARER) + "&assertion=" + jwt(now),
                 "getting an access token for the " + account);
     }

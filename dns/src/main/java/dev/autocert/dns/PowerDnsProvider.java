@@ -15,6 +15,8 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 import org.shredzone.acme4j.toolbox.JSON;
 import org.shredzone.acme4j.toolbox.JSONBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code autocert.dns-provider=powerdns}: the HTTP API (v1) of the PowerDNS Authoritative
@@ -31,6 +33,7 @@ import org.shredzone.acme4j.toolbox.JSONBuilder;
  */
 final class PowerDnsProvider implements DnsProvider {
 
+    private static final Logger LOG = LoggerFactory.getLogger(PowerDnsProvider.class);
     private static final String NAME = "powerdns";
     private static final NameLocks LOCKS = new NameLocks();
 
@@ -88,8 +91,12 @@ final class PowerDnsProvider implements DnsProvider {
                 .build(), what);
         if (zone.primary()) {
             // best effort: the change is made; secondaries also poll the SOA serial on their own
-            http.exchange(http.request("/zones/" + zone.id() + "/notify").PUT(HttpRequest.BodyPublishers.noBody()).build(),
-                    "notifying the secondaries of " + zone.name());
+            try {
+                http.exchange(http.request("/zones/" + zone.id() + "/notify").PUT(HttpRequest.BodyPublishers.noBody()).build(),
+                        "notifying the secondaries of " + zone.name());
+            } catch (AutocertException e) {
+                LOG.debug("powerdns: {}", e.getMessage());
+            }
         }
     }
 

@@ -8,6 +8,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,13 +38,16 @@ import org.xml.sax.SAXException;
  * global). The hosted zone is {@code AWS_HOSTED_ZONE_ID}, or the longest suffix of the record's
  * name that {@code ListHostedZonesByName} finds (public zones, unless {@code
  * AWS_PRIVATE_ZONE=true}). A TXT record set holds every value at its name, so present reads it
- * and UPSERTs it with its value added, and clean up UPSERTs the others, or DELETEs the set when
- * its value was the last; then both wait for the change to be {@code INSYNC}, as lego and Certbot
- * do. Values are sent quoted, as Route 53 requires.
+ * and writes it back with its value added, and clean up with its value removed (or deletes it
+ * when its value was the last); then both wait for the change to be {@code INSYNC}, as lego and
+ * Certbot do. Values are sent quoted, as Route 53 requires.
  *
- * <p>Thread-safe. Route 53 has no conditional write, so changes to one name are serialised
- * within this process; two processes changing the same name at the same moment may lose one
- * value (run one Autocert per name, or share its storage lock).
+ * <p>Each write is conditional: one change batch that DELETEs the set exactly as it was read and
+ * CREATEs the new one (a CREATE alone where there was none). Route 53 applies a batch as one
+ * transaction and refuses a DELETE that does not match the set, or a CREATE of a set that exists,
+ * with {@code InvalidChangeBatch}; the set was changed meanwhile (by another node, say), so it is
+ * read again and the change made anew, up to {@value #ATTEMPTS} times. No value is lost that way.
+ * Thread-safe; changes to one name are also serialised within this process.
  */
 final class Route53Provider implements DnsProvider {
 
@@ -56,6 +60,8 @@ final class Route53Provider implements DnsProvider {
     static final Duration SYNC_INTERVAL = Duration.ofSeconds(5);
     static final Duration SYNC_TIMEOUT = Duration.ofMinutes(10);
     private static final NameLocks LOCKS = new NameLocks();
+    /** How often a change refused because the set changed meanwhile is made anew. */
+    private static final int ATTEMPTS = 4;
 
     private final AwsSigV4 signer;
     private final String hostedZoneId;
@@ -90,36 +96,38 @@ final class Route53Provider implements DnsProvider {
 
     @Override
     public void present(TxtRecord record) throws AutocertException {
-        String zone = zoneId(record);
-        synchronized (LOCKS.of(zone + " " + record.name())) {
-            Optional<RecordSet> current = recordSet(zone, record);
-            if (current.isPresent() && current.get().holds(record.value())) {
-                return;
-            }
-            List<String> values = TxtValues.adding(current.map(RecordSet::values).orElse(List.of()), record.value());
-            change(zone, "UPSERT", record.name(), record.ttl(), values, "adding the TXT value to " + record.name());
-        }
+        change(record, true);
     }
 
     @Override
     public void cleanUp(TxtRecord record) throws AutocertException {
+        change(record, false);
+    }
+
+    private void change(TxtRecord record, boolean add) throws AutocertException {
         String zone = zoneId(record);
+        String what = (add ? "adding the TXT value to " : "removing the TXT value from ") + record.name();
         synchronized (LOCKS.of(zone + " " + record.name())) {
-            Optional<RecordSet> current = recordSet(zone, record);
-            if (current.isEmpty() || !current.get().holds(record.value())) {
-                return;
-            }
-            List<String> rest = TxtValues.without(current.get().values(), record.value());
-            String what = "removing the TXT value from " + record.name();
-            if (rest.isEmpty()) {
-                // a DELETE must name the record set exactly as it is
-                change(zone, "DELETE", record.name(), current.get().ttl(), current.get().values(), what);
-            } else {
-                change(zone, "UPSERT", record.name(), current.get().ttl(), rest, what);
+            for (int attempt = 1; ; attempt++) {
+                Optional<RecordSet> current = recordSet(zone, record);
+                if (current.isPresent() && current.get().holds(record.value()) == add || current.isEmpty() && !add) {
+                    return; // already there, or already gone
+                }
+                List<String> values = current.map(RecordSet::values).orElse(List.of());
+                List<String> next = add ? TxtValues.adding(values, record.value()) : TxtValues.without(values, record.value());
+                List<String> changes = new ArrayList<>();
+                // the DELETE names the set exactly as read: the condition the whole batch depends on
+                current.ifPresent(c -> changes.add(change("DELETE", record.name(), c.ttl(), c.values())));
+                if (!next.isEmpty()) {
+                    changes.add(change("CREATE", record.name(), add || current.isEmpty() ? record.ttl() : current.get().ttl(), next));
+                }
+                if (send(zone, changes, what, attempt < ATTEMPTS)) {
+                    return;
+                }
+                LOG.debug("route53: {} was changed meanwhile, reading it again", record.name());
             }
         }
     }
-
     /** The hosted zone holding the record: the configured one, or the longest suffix of its name that is one. */
     private String zoneId(TxtRecord record) throws AutocertException {
         if (hostedZoneId != null) {
@@ -159,27 +167,61 @@ final class Route53Provider implements DnsProvider {
         return Optional.empty();
     }
 
-    private void change(String zone, String action, String name, long ttl, List<String> values, String what) throws AutocertException {
-        StringBuilder xml = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
-                .append("<ChangeResourceRecordSetsRequest xmlns=\"").append(XMLNS).append("\"><ChangeBatch>")
-                .append("<Comment>Autocert DNS-01</Comment><Changes><Change><Action>").append(action).append("</Action>")
+    /** One {@code Change} of a batch: a TXT record set with its values, quoted as read or made by {@link TxtValues}. */
+    private static String change(String action, String name, long ttl, List<String> values) {
+        StringBuilder xml = new StringBuilder("<Change><Action>").append(action).append("</Action>")
                 .append("<ResourceRecordSet><Name>").append(escape(name)).append("</Name><Type>TXT</Type><TTL>").append(ttl)
                 .append("</TTL><ResourceRecords>");
         for (String value : values) {
             xml.append("<ResourceRecord><Value>").append(escape(value)).append("</Value></ResourceRecord>");
         }
-        xml.append("</ResourceRecords></ResourceRecordSet></Change></Changes></ChangeBatch></ChangeResourceRecordSetsRequest>");
-        byte[] body = xml.toString().getBytes(StandardCharsets.UTF_8);
+        return xml.append("</ResourceRecords></ResourceRecordSet></Change>").toString();
+    }
+
+    /** The ChangeResourceRecordSets body of {@code changes}, applied by Route 53 all or none. */
+    static String changeBatch(List<String> changes) {
+        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ChangeResourceRecordSetsRequest xmlns=\"" + XMLNS + "\"><ChangeBatch>"
+                + "<Comment>Autocert DNS-01</Comment><Changes>" + String.join("", changes)
+                + "</Changes></ChangeBatch></ChangeResourceRecordSetsRequest>";
+    }
+
+    /**
+     * Sends one change batch and waits for it to be in sync. {@return false when Route 53 refused
+     * it because the set is not as read (and {@code mayRetry}): a DELETE that does not match, a
+     * CREATE of a set that exists}
+     */
+    private boolean send(String zone, List<String> changes, String what, boolean mayRetry) throws AutocertException {
+        byte[] body = changeBatch(changes).getBytes(StandardCharsets.UTF_8);
         URI uri = URI.create(http.base() + VERSION + "/hostedzone/" + zone + "/rrset");
         HttpRequest.Builder request = ProviderHttp.request(uri).header("Content-Type", "application/xml")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         signer.sign("POST", uri, body, Instant.now()).forEach(request::header);
-        Document answer = parse(http.send(request.build(), what).body(), what);
+        HttpResponse<String> response = http.exchange(request.build(), what);
+        if (response.statusCode() == 400 && mayRetry && isConflict(response.body())) {
+            return false;
+        }
+        if (response.statusCode() / 100 != 2) {
+            throw http.failure(what, response);
+        }
+        Document answer = parse(response.body(), what);
         String changeId = text(answer.getDocumentElement(), "ChangeInfo", "Id");
         String status = text(answer.getDocumentElement(), "ChangeInfo", "Status");
         if (waitForSync && !changeId.isEmpty()) {
             awaitInSync(changeId, status, what);
         }
+        return true;
+    }
+
+    /**
+     * Whether an error body is InvalidChangeBatch for a set that is not as the batch said
+     * ("Tried to delete resource record set … but the values provided do not match the current
+     * values", "… but it was not found", "Tried to create … but it already exists"), as opposed
+     * to a batch Route 53 refuses whatever the set holds.
+     */
+    private static boolean isConflict(String body) {
+        String detail = body == null ? null : errorDetail(body);
+        return detail != null && detail.startsWith("InvalidChangeBatch: ") && detail.contains("Tried to ")
+                && (detail.contains("do not match") || detail.contains("not found") || detail.contains("already exists"));
     }
 
     /** Polls GetChange until the change is on every Route 53 name server. */

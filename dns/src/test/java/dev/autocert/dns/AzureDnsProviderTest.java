@@ -3,6 +3,7 @@ package dev.autocert.dns;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.autocert.core.AutocertException;
@@ -49,6 +50,7 @@ class AzureDnsProviderTest extends HostedProviderContract {
 
     @BeforeEach
     void startFake() throws Exception {
+        AccessTokens.clear(); // each test's fake hands out its own token, maybe on a port an earlier one had
         accessToken = "eyJ0eXAi." + UUID.randomUUID();
         api.on("POST", "/" + TENANT + "/oauth2/v2.0/token", r -> {
             Map<String, String> form = new HashMap<>();
@@ -239,6 +241,18 @@ class AzureDnsProviderTest extends HostedProviderContract {
         assertEquals(2, api.requests("GET", ".*/dnsZones").size(), "both pages of zones");
         assertTrue(api.failures().isEmpty(), api.failures().toString());
         assertTrue(api.unrouted().isEmpty(), api.unrouted().toString());
+    }
+
+    @Test
+    void aTokenIsKeptForItsSecretOnly() throws Exception {
+        provider().present(record(VALUE_A));
+        Map<String, String> rotated = new HashMap<>(credentials());
+        rotated.put("AZURE_CLIENT_SECRET", "Rotated~secret-value-0123456789");
+
+        // the token got with the old secret is not handed to a provider with another one
+        AutocertException e = assertThrows(AutocertException.class, () -> provider(rotated).present(record(VALUE_B)));
+        assertTrue(e.getMessage().contains("invalid_client"), e.getMessage());
+        assertEquals(2, api.requests("POST", ".*/token").size());
     }
 
     @Test

@@ -71,6 +71,44 @@ class Dns01ExecTest {
         assertTrue(Files.exists(dir.resolve("storage/live/_.example.test/fullchain.pem")));
     }
 
+    @Test
+    void anOrderStoppedWhileAProgramRunsStillCleansUpWhatItPresented() throws Exception {
+        Path presented = dir.resolve("presented.log");
+        Path cleaned = dir.resolve("cleaned.log");
+        Path script = dir.resolve("slow-hook.sh");
+        // the second present hangs, as a slow DNS API would; the engine is stopped meanwhile
+        Files.writeString(script, """
+                #!/bin/sh
+                case "$1" in
+                  present) echo "$3" >> '%1$s'; if [ "$(wc -l < '%1$s')" -ge 2 ]; then sleep 60; fi ;;
+                  cleanup) echo "$3" >> '%2$s' ;;
+                esac
+                """.formatted(presented, cleaned));
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+        Path credentials = Dns01Fixtures.writeCredentials(dir.resolve("exec.ini"), "EXEC_PATH = " + script + "\n");
+        AutocertSettings settings = AutocertSettings.builder().properties(PEBBLE.autocertProperties())
+                .properties(Map.of("autocert.challenges", "dns-01", "autocert.dns-provider", "exec",
+                        "autocert.dns-credentials", credentials.toString(), "autocert.dns-propagation-check", "resolvers",
+                        "autocert.dns-resolvers", "127.0.0.1:" + BIND.port()))
+                .domains("*.halt.example.test,halt.example.test").email("admin@example.test").storage(dir.resolve("storage")).build();
+
+        CertificateManager manager = CertificateManager.builder(settings).build();
+        try {
+            manager.start();
+            long deadline = System.nanoTime() + Dns01Fixtures.TIMEOUT.toNanos();
+            while (!Files.exists(presented) || Files.readAllLines(presented).size() < 2) {
+                assertTrue(System.nanoTime() < deadline, "the second value was never presented");
+                Thread.sleep(50);
+            }
+        } finally {
+            manager.close(); // interrupts the order while the second present runs
+        }
+        // with the thread's interrupt flag still set, both clean-ups would fail before the program started
+        assertEquals(Files.readAllLines(presented).stream().sorted().toList(),
+                Files.exists(cleaned) ? Files.readAllLines(cleaned).stream().sorted().toList() : List.of(),
+                "every value presented, the interrupted one too, is cleaned up");
+    }
+
     /** Certbot's {@code --manual --preferred-challenges dns} with hooks: {@code autocert.manual-auth-hook} and no provider. */
     @Test
     void certbotManualHooksPublishTheRecordsWhenNoProviderIsSet() throws Exception {

@@ -15,9 +15,11 @@ import dev.autocert.core.CertificateManager;
 import dev.autocert.core.CertifiedKey;
 import dev.autocert.testkit.DnsServer;
 import dev.autocert.testkit.PebbleServer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -63,8 +65,17 @@ abstract class Dns01IssuanceContract {
             Dns01Fixtures.verifyChain(issued.chain(), pebble().issuingRoot());
         }
         assertEquals(List.of(), dns.txt("_acme-challenge.example.test"), "both challenge values are removed");
-        String stored = Files.readString(storage.resolve("renewal/_.example.test.properties"));
-        assertFalse(stored.contains(dns.secret()), "only the credentials file's path may be stored: " + stored);
+        assertStoredNowhere(storage, dns.secret());
+    }
+
+    /** Asserts that no file under {@code storage} holds {@code secret}: only the credentials file's path may be kept. */
+    static void assertStoredNowhere(Path storage, String secret) throws Exception {
+        assertTrue(Files.isDirectory(storage.resolve("renewal")), "nothing was stored at all");
+        try (Stream<Path> files = Files.walk(storage)) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                assertFalse(new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1).contains(secret), "the secret is in " + file);
+            }
+        }
     }
 
     @Test
@@ -82,12 +93,26 @@ abstract class Dns01IssuanceContract {
             // The operator rotates the key on the server; the file still holds the old secret.
             String oldSecret = dns.secret();
             dns.rotateKey();
-            ExecutionException stale = assertThrows(ExecutionException.class,
-                    () -> manager.renew(name).get(TIMEOUT.toSeconds(), TimeUnit.SECONDS));
-            AutocertException cause = assertInstanceOf(AutocertException.class, stale.getCause());
+            String logged;
+            AutocertException cause;
+            try (LogCapture log = new LogCapture()) {
+                ExecutionException stale = assertThrows(ExecutionException.class,
+                        () -> manager.renew(name).get(TIMEOUT.toSeconds(), TimeUnit.SECONDS));
+                cause = assertInstanceOf(AutocertException.class, stale.getCause());
+                events.await(e -> e.type() == CertificateEvent.Type.FAILED && e.name().equals(name), TIMEOUT);
+                logged = log.text();
+            }
             assertTrue(cause.getMessage().contains("NOTAUTH") || cause.getMessage().contains("REFUSED"), cause.getMessage());
-            assertFalse(cause.getMessage().contains(oldSecret), cause.getMessage());
-            assertFalse(cause.getMessage().contains(dns.secret()), cause.getMessage());
+            // the order failed on the wrong secret, and everything said about it was caught...
+            assertTrue(logged.contains("Publishing the TXT record _acme-challenge.rotate.example.test."), logged);
+            String failed = events.all().stream().filter(e -> e.type() == CertificateEvent.Type.FAILED)
+                    .map(e -> e.cause().map(Throwable::getMessage).orElse("")).toList().toString();
+            // ... and holds neither secret: not the failure, not its event, not a log line at any level
+            for (String secret : List.of(oldSecret, dns.secret())) {
+                assertFalse(cause.getMessage().contains(secret), cause.getMessage());
+                assertFalse(failed.contains(secret), failed);
+                assertFalse(logged.contains(secret), "a log line holds the secret");
+            }
 
             // ... and then the file: the same engine uses it at the next renewal.
             Dns01Fixtures.writeCredentials(credentials, dns.rfc2136Credentials());

@@ -1,7 +1,6 @@
 package dev.autocert.dns;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import dev.autocert.core.AutocertSettings;
 import dev.autocert.core.CertificateEvent;
@@ -10,7 +9,6 @@ import dev.autocert.core.CertifiedKey;
 import dev.autocert.testkit.DnsServer;
 import dev.autocert.testkit.PebbleServer;
 import dev.autocert.testkit.PowerDnsServer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -56,6 +54,6 @@ class Dns01PowerDnsTest extends Dns01IssuanceContract {
             Dns01Fixtures.verifyChain(issued.chain(), PEBBLE.issuingRoot());
         }
         assertEquals(List.of(), PDNS.txt("_acme-challenge.api.example.test"), "both values removed through the API");
-        assertFalse(Files.readString(dir.resolve("storage/renewal/_.api.example.test.properties")).contains(PDNS.apiKey()));
+        assertStoredNowhere(dir.resolve("storage"), PDNS.apiKey());
     }
 }

@@ -9,6 +9,8 @@ import dev.autocert.core.AutocertSettings;
 import dev.autocert.core.CertificateEvent;
 import dev.autocert.core.CertificateManager;
 import dev.autocert.core.CertifiedKey;
+import dev.autocert.core.ChallengeData;
+import dev.autocert.core.ChallengeType;
 import dev.autocert.core.DnsProvider;
 import dev.autocert.testkit.BindServer;
 import dev.autocert.testkit.PebbleServer;
@@ -130,6 +132,36 @@ class Dns01SolverTest {
         assertEquals(1, seenAtPrimary.size(), "the value was published at the primary: " + seenAtPrimary);
         assertEquals(List.of(), BIND.txt(txtName), "and removed after the failure");
         assertEquals(List.of(), STALE.txt(txtName));
+    }
+
+    @Test
+    void withoutAPropagationCheckTheChallengesOfAnOrderShareOneWait() throws Exception {
+        AutocertSettings settings = settings("*.shared.example.test,shared.example.test", "127.0.0.1:" + BIND.port())
+                .set("dns-propagation-check", "none").set("dns-propagation-timeout", "3s").build();
+        DnsProvider accepting = new DnsProvider() {
+            @Override
+            public void present(TxtRecord record) {
+            }
+
+            @Override
+            public void cleanUp(TxtRecord record) {
+            }
+        };
+        var solver = DnsSolverFactory.create(settings, accepting, Map.of(), BIND.port());
+        List<ChallengeData> challenges = List.of(new ChallengeData(ChallengeType.DNS_01, "*.shared.example.test", "token-1", "token-1.key"),
+                new ChallengeData(ChallengeType.DNS_01, "shared.example.test", "token-2", "token-2.key"));
+
+        long start = System.nanoTime();
+        for (ChallengeData challenge : challenges) {
+            solver.present(challenge);
+        }
+        for (ChallengeData challenge : challenges) { // as the order flow does: all presented, then each awaited
+            solver.awaitVisible(challenge);
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+        assertTrue(took.compareTo(Duration.ofMillis(2900)) >= 0, "waited the timeout: " + took);
+        assertTrue(took.compareTo(Duration.ofSeconds(5)) < 0, "waited once per challenge: " + took);
     }
 
     /**

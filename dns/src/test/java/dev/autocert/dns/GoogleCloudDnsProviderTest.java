@@ -68,6 +68,7 @@ class GoogleCloudDnsProviderTest extends HostedProviderContract {
 
     @BeforeEach
     void startFake() throws Exception {
+        AccessTokens.clear(); // each test's fake hands out its own token, maybe on a port an earlier one had
         accessToken = "ya29." + UUID.randomUUID();
         api.on("POST", "/token", r -> {
             Map<String, String> form = new HashMap<>();

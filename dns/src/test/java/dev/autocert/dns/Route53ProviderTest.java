@@ -54,6 +54,8 @@ class Route53ProviderTest extends HostedProviderContract {
     private String sessionToken;
     private String expectedKeyId = KEY_ID;
     private String expectedSecret = SECRET;
+    /** Runs in the fake before it applies a change batch, holding the zone: another node's change, say. */
+    private Runnable beforeChange = () -> { };
 
     Route53ProviderTest() {
         super(new Route53Provider.Factory(), "AWS_ENDPOINT_URL_ROUTE_53",
@@ -102,35 +104,45 @@ class Route53ProviderTest extends HostedProviderContract {
         });
         api.on("POST", "/2013-04-01/hostedzone/([^/]+)/rrset", r -> {
             TreeMap<String, List<String>> sets = zones.get(r.group(1));
-            Element change = (Element) parse(r.body()).getElementsByTagName("Change").item(0);
-            String action = text(change, "Action");
-            String key = text(change, "Name") + " " + text(change, "Type");
-            List<String> set = new ArrayList<>(List.of(text(change, "TTL")));
-            NodeList values = change.getElementsByTagName("Value");
-            for (int i = 0; i < values.getLength(); i++) {
-                set.add(values.item(i).getTextContent());
-            }
+            NodeList changeList = parse(r.body()).getElementsByTagName("Change");
             synchronized (sets) {
-                switch (action) {
-                    case "UPSERT" -> sets.put(key, set);
-                    case "CREATE" -> {
-                        if (sets.containsKey(key)) {
-                            return invalidBatch("Tried to create resource record set [name='" + text(change, "Name")
-                                    + "', type='TXT'] but it already exists");
-                        }
-                        sets.put(key, set);
+                beforeChange.run();
+                // a batch is one transaction: applied to a copy, kept only when every change applies
+                TreeMap<String, List<String>> after = new TreeMap<>(sets);
+                for (int c = 0; c < changeList.getLength(); c++) {
+                    Element change = (Element) changeList.item(c);
+                    String action = text(change, "Action");
+                    String key = text(change, "Name") + " " + text(change, "Type");
+                    List<String> set = new ArrayList<>(List.of(text(change, "TTL")));
+                    NodeList values = change.getElementsByTagName("Value");
+                    for (int i = 0; i < values.getLength(); i++) {
+                        set.add(values.item(i).getTextContent());
                     }
-                    case "DELETE" -> {
-                        if (!set.equals(sets.get(key))) {
-                            return invalidBatch("Tried to delete resource record set [name='" + text(change, "Name")
-                                    + "', type='TXT'] but the values provided do not match the current values");
+                    String described = "resource record set [name='" + text(change, "Name") + "', type='TXT']";
+                    switch (action) {
+                        case "UPSERT" -> after.put(key, set);
+                        case "CREATE" -> {
+                            if (after.containsKey(key)) {
+                                return invalidBatch("Tried to create " + described + " but it already exists");
+                            }
+                            after.put(key, set);
                         }
-                        sets.remove(key);
-                    }
-                    default -> {
-                        return error(400, "InvalidInput", "Invalid XML ; unknown action " + action);
+                        case "DELETE" -> {
+                            if (!after.containsKey(key)) {
+                                return invalidBatch("Tried to delete " + described + " but it was not found");
+                            }
+                            if (!set.equals(after.get(key))) {
+                                return invalidBatch("Tried to delete " + described + " but the values provided do not match the current values");
+                            }
+                            after.remove(key);
+                        }
+                        default -> {
+                            return error(400, "InvalidInput", "Invalid XML ; unknown action " + action);
+                        }
                     }
                 }
+                sets.clear();
+                sets.putAll(after);
             }
             String id = "C" + changes.incrementAndGet();
             return xml(200, "<ChangeResourceRecordSetsResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><ChangeInfo>"
@@ -172,6 +184,16 @@ class Route53ProviderTest extends HostedProviderContract {
 
     private static Document parse(String xml) throws Exception {
         return DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(new ByteArrayInputStream(xml.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** {@return the actions of the {@code n}th change batch sent, in order} */
+    private List<String> actions(int n) throws Exception {
+        NodeList list = parse(api.requests("POST", ".*/rrset").get(n).body()).getElementsByTagName("Action");
+        List<String> actions = new ArrayList<>();
+        for (int i = 0; i < list.getLength(); i++) {
+            actions.add(list.item(i).getTextContent());
+        }
+        return actions;
     }
 
     private static String text(Element e, String tag) {
@@ -272,15 +294,50 @@ class Route53ProviderTest extends HostedProviderContract {
     }
 
     @Test
-    void presentUpsertsTheQuotedValueSignedAndWaitsUntilInSync() throws Exception {
-        provider().present(record(VALUE_A));
+    void presentCreatesTheQuotedValueSignedAndWaitsUntilInSync() throws Exception {
+        String value = "MsijOYZxqyjGnFGwhjrhfg-Xgbl5r68WPda0J9EgqqI";
+        provider().present(record(value));
 
-        assertEquals(List.of("10", "\"" + VALUE_A + "\""), set(NAME));
-        FakeApi.Request change = api.requests("POST", ".*/rrset").get(0);
-        assertTrue(change.body().contains("<Action>UPSERT</Action>"), change.body());
-        assertTrue(change.body().contains("xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\""), change.body());
+        assertEquals(List.of("10", "\"" + value + "\""), set(NAME));
+        // the body AwsSigV4Test signs against a value computed elsewhere
+        assertEquals(AwsSigV4Test.ROUTE53_CREATE, api.requests("POST", ".*/rrset").get(0).body());
         assertEquals(1, api.requests("GET", "/2013-04-01/change/C1").size());
         checkSignatures();
+    }
+
+    @Test
+    void aValueAddedMeanwhileByAnotherNodeIsReadAgainAndKept() throws Exception {
+        DnsProvider route53 = provider();
+        route53.present(record(VALUE_A));
+        AtomicInteger batches = new AtomicInteger();
+        beforeChange = () -> {
+            if (batches.incrementAndGet() == 1) { // another node adds its value between our read and our write
+                zones.get("Z1D633PJN98FT9").get(NAME + " TXT").add("\"" + VALUE_C + "\"");
+            }
+        };
+
+        route53.present(record(VALUE_B));
+        assertEquals(List.of(VALUE_A, VALUE_C, VALUE_B), values());
+        route53.cleanUp(record(VALUE_A));
+        assertEquals(List.of(VALUE_C, VALUE_B), values());
+        assertEquals(4, writes(), "the refused batch, its retry, and the clean-up");
+        assertTrue(api.requests("GET", ".*/rrset").size() >= 4, "read again after the refusal");
+    }
+
+    @Test
+    void aValueRemovedMeanwhileIsNotWrittenBack() throws Exception {
+        DnsProvider route53 = provider();
+        route53.present(record(VALUE_A));
+        route53.present(record(VALUE_B));
+        AtomicInteger batches = new AtomicInteger();
+        beforeChange = () -> {
+            if (batches.incrementAndGet() == 1) { // another node cleans up B between our read and our write
+                zones.get("Z1D633PJN98FT9").get(NAME + " TXT").remove("\"" + VALUE_B + "\"");
+            }
+        };
+
+        route53.cleanUp(record(VALUE_A));
+        assertEquals(List.of(), values(), "B is not restored from the stale read");
     }
 
     @Test
@@ -302,19 +359,20 @@ class Route53ProviderTest extends HostedProviderContract {
     }
 
     @Test
-    void cleanUpUpsertsTheOtherValuesAndDeletesTheLastOne() throws Exception {
+    void eachChangeDeletesTheSetAsReadAndCreatesTheNewOneInOneBatch() throws Exception {
         DnsProvider route53 = provider();
         route53.present(record(VALUE_A));
         route53.present(record(VALUE_B));
         assertEquals(List.of("10", "\"" + VALUE_A + "\"", "\"" + VALUE_B + "\""), set(NAME));
+        assertEquals(List.of("DELETE", "CREATE"), actions(1));
 
         route53.cleanUp(record(VALUE_A));
         assertEquals(List.of("10", "\"" + VALUE_B + "\""), set(NAME));
-        assertTrue(api.requests("POST", ".*/rrset").get(2).body().contains("<Action>UPSERT</Action>"));
+        assertEquals(List.of("DELETE", "CREATE"), actions(2));
 
         route53.cleanUp(record(VALUE_B));
         assertEquals(null, set(NAME));
-        assertTrue(api.requests("POST", ".*/rrset").get(3).body().contains("<Action>DELETE</Action>"));
+        assertEquals(List.of("DELETE"), actions(3));
         assertEquals(List.of("300", "\"unrelated\""), zones.get("Z1D633PJN98FT9").get("zzz.example.com. TXT"));
         checkSignatures();
     }

@@ -232,7 +232,7 @@ public final class AutocertJetty extends ContainerLifeCycle {
         }
         httpsConnectors = List.copyOf(secure);
         factories.forEach(installer::install); // once per SslContextFactory, however many connectors share it
-        if (settings.challenges().contains(ChallengeType.HTTP_01)) {
+        if (settings.answersHttp01()) {
             addHttpConnectorIfMissing();
         }
         insertHandlers();
@@ -370,7 +370,7 @@ public final class AutocertJetty extends ContainerLifeCycle {
      * (serving placeholders to other clients until the certificates arrive).
      */
     private void startChallengeConnectorEarly() throws Exception {
-        boolean http01 = settings.challenges().contains(ChallengeType.HTTP_01);
+        boolean http01 = settings.answersHttp01();
         boolean tlsAlpn01 = settings.challenges().contains(ChallengeType.TLS_ALPN_01);
         for (Connector connector : server.getConnectors()) {
             if (connector instanceof NetworkConnector network && !connector.isRunning()

@@ -1,7 +1,6 @@
 package dev.autocert.jetty;
 
 import dev.autocert.core.AutocertSettings;
-import dev.autocert.core.ChallengeType;
 import dev.autocert.core.InvalidSettingException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -29,8 +28,8 @@ import org.slf4j.LoggerFactory;
  * "did you mean" message as on every other surface.
  *
  * <p>Differences from {@link AutocertJetty#install} for embedded servers: storage defaults to
- * {@code $JETTY_BASE/autocert}, and relative {@code autocert.storage} and {@code autocert.ca-trust}
- * paths are resolved against {@code $JETTY_BASE}, as Jetty resolves its own key store paths.
+ * {@code $JETTY_BASE/autocert}, and relative {@code autocert.storage}, {@code autocert.ca-trust} and
+ * {@code autocert.dns-credentials} paths are resolved against {@code $JETTY_BASE}, as Jetty resolves its own key store paths.
  *
  * <p>An invalid setting stops start-up. When Jetty runs as a program ({@code java -jar start.jar},
  * where {@code XmlConfiguration.main} reads the XML), the message is logged once at ERROR and the
@@ -105,7 +104,7 @@ public final class AutocertJettyModule implements ConfigurationProcessorFactory 
         try {
             // Checked again when the server starts; here, the connectors of the ssl and http
             // modules are configured already, and start.jar can still report it in one line.
-            if (settings.challenges().contains(ChallengeType.HTTP_01)) {
+            if (settings.answersHttp01()) {
                 AutocertJetty.checkHttpPort(server, settings.httpPort());
             }
         } catch (IllegalStateException e) {
@@ -134,6 +133,7 @@ public final class AutocertJettyModule implements ConfigurationProcessorFactory 
         });
         resolve(given, AutocertSettings.PREFIX + "storage", jettyBase);
         resolve(given, AutocertSettings.PREFIX + "ca-trust", jettyBase);
+        resolve(given, AutocertSettings.PREFIX + "dns-credentials", jettyBase);
         given.putIfAbsent(AutocertSettings.PREFIX + "storage", jettyBase.resolve(DEFAULT_STORAGE).toString());
         return AutocertSettings.fromProperties(given);
     }

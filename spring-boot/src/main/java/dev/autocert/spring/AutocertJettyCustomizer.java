@@ -2,7 +2,6 @@ package dev.autocert.spring;
 
 import dev.autocert.core.AutocertSettings;
 import dev.autocert.core.CertificateManager;
-import dev.autocert.core.ChallengeType;
 import dev.autocert.jetty.AcmeChallengeHandler;
 import dev.autocert.jetty.AutocertJetty;
 import dev.autocert.jetty.HttpsRedirectHandler;
@@ -57,7 +56,7 @@ final class AutocertJettyCustomizer implements WebServerFactoryCustomizer<JettyS
 
     private void customize(Server server, InetAddress address, int port, boolean served) {
         AutocertSettings settings = manager.settings();
-        if (settings.challenges().contains(ChallengeType.HTTP_01)) {
+        if (settings.answersHttp01()) {
             AcmeChallengeHandler challenges = new AcmeChallengeHandler(manager.http01Tokens());
             Handler application = server.getHandler();
             if (port != settings.httpPort()) {

@@ -63,7 +63,7 @@ public class AutocertProperties {
     private String keyType = "ec-p256";
 
     /**
-     * Challenge types to use, in order of preference: http-01, dns-01.
+     * Challenge types to use, in order of preference: http-01, dns-01, tls-alpn-01.
      */
     private String challenges = "http-01";
 
@@ -119,6 +119,153 @@ public class AutocertProperties {
      * arrives.
      */
     private String startupWait = "0";
+
+    /**
+     * Shell command run for each HTTP-01 challenge (and DNS-01 when no dns-provider is set), as
+     * Certbot's --manual-auth-hook, with CERTBOT_DOMAIN, CERTBOT_VALIDATION, CERTBOT_TOKEN; the
+     * server then opens no HTTP port of its own.
+     */
+    private String manualAuthHook;
+
+    /**
+     * Shell command that removes what the auth hook made, as Certbot's --manual-cleanup-hook.
+     */
+    private String manualCleanupHook;
+
+    /**
+     * Shell command run after each new certificate (obtained or renewed, not loaded), as Certbot's
+     * --deploy-hook, with RENEWED_LINEAGE (the live/NAME directory) and RENEWED_DOMAINS; for
+     * example to reload an nginx that reads live/. Killed after 5 minutes.
+     */
+    private String deployHook;
+
+    /**
+     * DNS-01 provider, such as "rfc2136" or "cloudflare"; needs the autocert-dns dependency.
+     */
+    private String dnsProvider;
+
+    /**
+     * The DNS provider's credentials file (mode 0600): Certbot's INI keys or lego's variable names. Only its path is kept.
+     */
+    private String dnsCredentials;
+
+    /**
+     * "strict" refuses a credentials file others may read; "warn" only warns.
+     */
+    private String dnsCredentialsPermissions = "strict";
+
+    /**
+     * How long to wait for the TXT record to be visible, like "120s"; the provider's default when not set.
+     */
+    private String dnsPropagationTimeout;
+
+    /**
+     * How often to look for the TXT record meanwhile; the provider's default when not set.
+     */
+    private String dnsPollingInterval;
+
+    /**
+     * The TXT record's time to live in seconds; the provider's default when not set.
+     */
+    private Integer dnsTtl;
+
+    /**
+     * Resolvers to ask, "host[:port]" separated by commas; the system's when not set.
+     */
+    private String dnsResolvers;
+
+    /**
+     * Where the TXT record must be visible before the CA validates: "authoritative" (the zone's name servers), "resolvers" or "none".
+     */
+    private String dnsPropagationCheck = "authoritative";
+
+    public String getDnsProvider() {
+        return dnsProvider;
+    }
+
+    public void setDnsProvider(String dnsProvider) {
+        this.dnsProvider = dnsProvider;
+    }
+
+    public String getDnsCredentials() {
+        return dnsCredentials;
+    }
+
+    public void setDnsCredentials(String dnsCredentials) {
+        this.dnsCredentials = dnsCredentials;
+    }
+
+    public String getDnsCredentialsPermissions() {
+        return dnsCredentialsPermissions;
+    }
+
+    public void setDnsCredentialsPermissions(String dnsCredentialsPermissions) {
+        this.dnsCredentialsPermissions = dnsCredentialsPermissions;
+    }
+
+    public String getDnsPropagationTimeout() {
+        return dnsPropagationTimeout;
+    }
+
+    public void setDnsPropagationTimeout(String dnsPropagationTimeout) {
+        this.dnsPropagationTimeout = dnsPropagationTimeout;
+    }
+
+    public String getDnsPollingInterval() {
+        return dnsPollingInterval;
+    }
+
+    public void setDnsPollingInterval(String dnsPollingInterval) {
+        this.dnsPollingInterval = dnsPollingInterval;
+    }
+
+    public Integer getDnsTtl() {
+        return dnsTtl;
+    }
+
+    public void setDnsTtl(Integer dnsTtl) {
+        this.dnsTtl = dnsTtl;
+    }
+
+    public String getDnsResolvers() {
+        return dnsResolvers;
+    }
+
+    public void setDnsResolvers(String dnsResolvers) {
+        this.dnsResolvers = dnsResolvers;
+    }
+
+    public String getDnsPropagationCheck() {
+        return dnsPropagationCheck;
+    }
+
+    public void setDnsPropagationCheck(String dnsPropagationCheck) {
+        this.dnsPropagationCheck = dnsPropagationCheck;
+    }
+
+    public String getManualAuthHook() {
+        return manualAuthHook;
+    }
+
+    public void setManualAuthHook(String manualAuthHook) {
+        this.manualAuthHook = manualAuthHook;
+    }
+
+    public String getManualCleanupHook() {
+        return manualCleanupHook;
+    }
+
+    public void setManualCleanupHook(String manualCleanupHook) {
+        this.manualCleanupHook = manualCleanupHook;
+    }
+
+    public String getDeployHook() {
+        return deployHook;
+    }
+
+    public void setDeployHook(String deployHook) {
+        this.deployHook = deployHook;
+    }
 
     public String getDomains() {
         return domains;
@@ -291,6 +438,17 @@ public class AutocertProperties {
         put(values, "startup-wait", startupWait);
         put(values, "on-demand", onDemand);
         put(values, "on-demand-ask", onDemandAsk);
+        put(values, "manual-auth-hook", manualAuthHook);
+        put(values, "manual-cleanup-hook", manualCleanupHook);
+        put(values, "deploy-hook", deployHook);
+        put(values, "dns-provider", dnsProvider);
+        put(values, "dns-credentials", dnsCredentials);
+        put(values, "dns-credentials-permissions", dnsCredentialsPermissions);
+        put(values, "dns-propagation-timeout", dnsPropagationTimeout);
+        put(values, "dns-polling-interval", dnsPollingInterval);
+        put(values, "dns-ttl", dnsTtl == null ? null : String.valueOf(dnsTtl));
+        put(values, "dns-resolvers", dnsResolvers);
+        put(values, "dns-propagation-check", dnsPropagationCheck);
         return values;
     }
 

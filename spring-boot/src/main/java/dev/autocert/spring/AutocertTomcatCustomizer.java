@@ -2,7 +2,6 @@ package dev.autocert.spring;
 
 import dev.autocert.core.AutocertSettings;
 import dev.autocert.core.CertificateManager;
-import dev.autocert.core.ChallengeType;
 import dev.autocert.tomcat.AcmeChallengeValve;
 import dev.autocert.tomcat.AutocertTomcat;
 import dev.autocert.tomcat.HttpsRedirectValve;
@@ -40,7 +39,7 @@ final class AutocertTomcatCustomizer implements WebServerFactoryCustomizer<Tomca
     @Override
     public void customize(TomcatServletWebServerFactory factory) {
         AutocertSettings settings = manager.settings();
-        if (settings.challenges().contains(ChallengeType.HTTP_01)) {
+        if (settings.answersHttp01()) {
             factory.addEngineValves(new AcmeChallengeValve(manager.http01Tokens()));
             if (factory.getPort() != settings.httpPort()) {
                 Connector http = new Connector(TomcatServletWebServerFactory.DEFAULT_PROTOCOL);

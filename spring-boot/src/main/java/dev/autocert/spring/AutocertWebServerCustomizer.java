@@ -1,7 +1,6 @@
 package dev.autocert.spring;
 
 import dev.autocert.core.CertificateManager;
-import dev.autocert.core.ChallengeType;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,7 +31,7 @@ final class AutocertWebServerCustomizer implements WebServerFactoryCustomizer<Co
 
     @Override
     public void customize(ConfigurableWebServerFactory factory) {
-        if (manager.settings().challenges().contains(ChallengeType.HTTP_01) && !answers(factory.getClass())) {
+        if (manager.settings().answersHttp01() && !answers(factory.getClass())) {
             LOG.warn("Autocert answers HTTP-01 challenges on embedded Tomcat and Jetty servlet servers only, not on {}: "
                     + "certificates cannot be obtained with http-01 unless another server answers {} on port {}",
                     factory.getClass().getSimpleName(), "/.well-known/acme-challenge/", manager.settings().httpPort());

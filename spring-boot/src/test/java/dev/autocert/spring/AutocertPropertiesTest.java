@@ -41,8 +41,19 @@ class AutocertPropertiesTest {
         source.put("autocert.ca", "https://ca.example.test/dir");
         source.put("autocert.storage", "/var/lib/autocert");
         source.put("autocert.key-type", "ec-p384");
-        source.put("autocert.challenges", "http-01");
+        source.put("autocert.challenges", "http-01,dns-01");
         source.put("autocert.http-port", "8080");
+        source.put("autocert.dns-provider", "rfc2136");
+        source.put("autocert.dns-credentials", "/etc/autocert/rfc2136.ini");
+        source.put("autocert.dns-credentials-permissions", "warn");
+        source.put("autocert.dns-propagation-timeout", "3m");
+        source.put("autocert.dns-polling-interval", "5s");
+        source.put("autocert.dns-ttl", "60");
+        source.put("autocert.dns-resolvers", "127.0.0.1:5353");
+        source.put("autocert.dns-propagation-check", "resolvers");
+        source.put("autocert.manual-auth-hook", "/etc/letsencrypt/hooks/auth.sh");
+        source.put("autocert.manual-cleanup-hook", "/etc/letsencrypt/hooks/cleanup.sh");
+        source.put("autocert.deploy-hook", "systemctl reload nginx");
         source.put("autocert.profile", "shortlived");
         source.put("autocert.eab-kid", "kid-1");
         source.put("autocert.eab-hmac-key", "c2VjcmV0LWhtYWMta2V5");
@@ -63,6 +74,16 @@ class AutocertPropertiesTest {
         assertThat(settings.eabKid()).contains("kid-1");
         assertThat(settings.preferredChain()).contains("Root X2");
         assertThat(settings.startupWait()).hasSeconds(90);
+        assertThat(settings.dns().provider()).contains("rfc2136");
+        assertThat(settings.manualAuthHook()).contains("/etc/letsencrypt/hooks/auth.sh");
+        assertThat(settings.deployHook()).contains("systemctl reload nginx");
+        assertThat(settings.answersHttp01()).as("the hooks answer HTTP-01: no HTTP port of the server's own").isFalse();
+        assertThat(settings.dns().credentials()).contains(Path.of("/etc/autocert/rfc2136.ini"));
+        assertThat(settings.dns().credentialsStrict()).isFalse();
+        assertThat(settings.dns().propagationTimeout()).contains(java.time.Duration.ofMinutes(3));
+        assertThat(settings.dns().ttl()).hasValue(60);
+        assertThat(settings.dns().resolvers()).containsExactly("127.0.0.1:5353");
+        assertThat(settings.dns().propagationCheck()).isEqualTo(dev.autocert.core.DnsSettings.PropagationCheck.RESOLVERS);
     }
 
     @Test

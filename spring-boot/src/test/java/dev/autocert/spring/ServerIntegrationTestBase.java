@@ -230,7 +230,7 @@ abstract class ServerIntegrationTestBase {
         return connection.served().getSerialNumber().toString(16);
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }

@@ -2,7 +2,9 @@ package dev.autocert.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,7 +61,11 @@ import org.xbill.DNS.Update;
  * {@code autoCloseArguments = false}, or JUnit stops it after the first invocation.
  *
  * <p>The port is chosen when the server is built, so its {@link #address()} can configure other
- * servers before it starts; it stays the same across starts. Every start uses a fresh temporary
+ * servers before it starts; it stays the same across starts. Until the server takes it, the test
+ * kit holds it (TCP and UDP), so that no other socket of this JVM or of another process is given
+ * it meanwhile. Should the server still find it taken, the start is tried again: on a new port
+ * when nobody has asked for {@link #address()} or {@link #port()} yet, else on the same one once
+ * it is free. Every start uses a fresh temporary
  * directory (configuration, zone files, journals, the log), deleted at stop. The server listens on
  * {@code 127.0.0.1} only and is stopped by its process id, also by a JVM shutdown hook.
  *
@@ -74,6 +80,10 @@ public abstract sealed class DnsServer implements AutoCloseable, BeforeAllCallba
     /** How long a start may take, from launching the program to every zone answering. */
     static final Duration START_TIMEOUT = Duration.ofSeconds(20);
 
+    /** How often a start that found its port taken is tried. */
+    private static final int BIND_ATTEMPTS = 3;
+    private static final Duration BIND_RETRY_PAUSE = Duration.ofMillis(500);
+
     /** How long a key change may take to be in effect. */
     private static final Duration KEY_CHANGE_TIMEOUT = Duration.ofSeconds(10);
 
@@ -87,7 +97,11 @@ public abstract sealed class DnsServer implements AutoCloseable, BeforeAllCallba
     private final String product;
     private final List<String> zones;
     private final String keyName;
-    private final int port;
+    private int port;
+    /** Whether {@link #port} was handed out, so it must stay as it is. */
+    private boolean portShared;
+    /** The sockets holding {@link #port} while the server does not; null while it does. */
+    private List<AutoCloseable> reservation;
 
     // State of the current run; null while stopped.
     private Path workDirectory;
@@ -103,7 +117,7 @@ public abstract sealed class DnsServer implements AutoCloseable, BeforeAllCallba
         this.product = product;
         this.zones = List.copyOf(zones);
         this.keyName = keyName;
-        this.port = FreePorts.pick(1, java.util.Set.of(), 1).get(0);
+        this.port = reserveNewPort();
     }
 
     // ---------------------------------------------------------------- what each server does
@@ -169,6 +183,40 @@ public abstract sealed class DnsServer implements AutoCloseable, BeforeAllCallba
             stop();
         }
         requirePrograms();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                startOnce();
+                portShared = true; // in use now, and seen in logs: it stays the same across starts
+                return;
+            } catch (IllegalStateException e) {
+                if (attempt >= BIND_ATTEMPTS || !portTaken(e)) {
+                    throw e;
+                }
+                if (portShared) {
+                    LOG.warn("{} found port {} taken; trying it again", product, port);
+                    pauseFor(BIND_RETRY_PAUSE);
+                    reserve(port); // best effort: held again until the next try
+                } else {
+                    int taken = port;
+                    port = reserveNewPort();
+                    LOG.warn("{} found port {} taken; trying port {}", product, taken, port);
+                }
+            }
+        }
+    }
+
+    /**
+     * Whether a start failed because another socket had the port, as each server says it: "address
+     * (already) in use", BIND's "unable to listen on any configured interfaces", or a failed bind.
+     */
+    private static boolean portTaken(IllegalStateException e) {
+        String message = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
+        return message.contains("address in use") || message.contains("address already in use")
+                || message.contains("unable to listen on any configured interfaces")
+                || message.contains("unable to bind") || message.contains("cannot bind") || message.contains("failed to bind");
+    }
+
+    private void startOnce() {
         Path directory = createWorkDirectory();
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         try {
@@ -177,6 +225,7 @@ public abstract sealed class DnsServer implements AutoCloseable, BeforeAllCallba
                 key = newKey(directory, keyName);
                 adminKey = newKey(directory, ADMIN_KEY_NAME);
             }
+            release(); // the server binds it now
             process = launch(directory, port, key, adminKey);
             awaitListening(deadline);
             prepare(directory, deadline);
@@ -204,6 +253,7 @@ public abstract sealed class DnsServer implements AutoCloseable, BeforeAllCallba
         if (process != null) {
             process.stop(STOP_GRACE);
             process = null;
+            reserve(port); // held again until the next start, best effort
         }
         key = null;
         adminKey = null;
@@ -228,13 +278,20 @@ public abstract sealed class DnsServer implements AutoCloseable, BeforeAllCallba
 
     // ---------------------------------------------------------------- where and how to reach it
 
-    /** {@return {@code 127.0.0.1} and the DNS port (UDP and TCP); known from construction on} */
-    public InetSocketAddress address() {
+    /** {@return {@code 127.0.0.1} and the DNS port (UDP and TCP); known from construction on, and fixed from this call on} */
+    public synchronized InetSocketAddress address() {
+        portShared = true;
         return new InetSocketAddress(FreePorts.LOOPBACK, port);
     }
 
-    /** {@return the DNS port (UDP and TCP) on {@code 127.0.0.1}; known from construction on} */
-    public int port() {
+    /** {@return the DNS port (UDP and TCP) on {@code 127.0.0.1}; known from construction on, and fixed from this call on} */
+    public synchronized int port() {
+        portShared = true;
+        return port;
+    }
+
+    /** {@return the DNS port, for the servers' own configuration: it may still change before a start} */
+    synchronized int currentPort() {
         return port;
     }
 
@@ -574,6 +631,55 @@ public abstract sealed class DnsServer implements AutoCloseable, BeforeAllCallba
         adminKey = null;
         deleteRecursively(workDirectory);
         workDirectory = null;
+    }
+
+    /** Picks a free port and holds it; {@return the port} */
+    private int reserveNewPort() {
+        for (int attempt = 1; ; attempt++) {
+            int candidate = FreePorts.pick(1, java.util.Set.of(), 1).get(0);
+            if (reserve(candidate) || attempt >= BIND_ATTEMPTS) {
+                return candidate;
+            }
+        }
+    }
+
+    /** Holds {@code candidate} (TCP and UDP on 127.0.0.1) until {@link #release()}; {@return whether both could be bound} */
+    private boolean reserve(int candidate) {
+        release();
+        List<AutoCloseable> held = new ArrayList<>();
+        try {
+            held.add(new ServerSocket(candidate, 1, FreePorts.LOOPBACK));
+            held.add(new DatagramSocket(new InetSocketAddress(FreePorts.LOOPBACK, candidate)));
+            reservation = held;
+            return true;
+        } catch (IOException e) {
+            held.forEach(DnsServer::closeQuietly);
+            return false;
+        }
+    }
+
+    private void release() {
+        if (reservation != null) {
+            reservation.forEach(DnsServer::closeQuietly);
+            reservation = null;
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable socket) {
+        try {
+            socket.close();
+        } catch (Exception e) {
+            // it only held a port number
+        }
+    }
+
+    private static void pauseFor(Duration pause) {
+        try {
+            Thread.sleep(pause.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while waiting for a DNS server's port", e);
+        }
     }
 
     private void awaitListening(long deadline) {

@@ -89,7 +89,7 @@ public final class KnotServer extends DnsServer {
     private Path writeConfig(Path directory, TsigKey key) throws IOException {
         StringBuilder config = new StringBuilder()
                 .append("server:\n")
-                .append("    listen: 127.0.0.1@").append(port()).append("\n")
+                .append("    listen: 127.0.0.1@").append(currentPort()).append("\n")
                 .append("    rundir: \"").append(directory).append("\"\n")
                 .append("    pidfile: \"").append(directory.resolve("knot.pid")).append("\"\n")
                 .append("log:\n")

@@ -67,7 +67,7 @@ public final class PowerDnsServer extends DnsServer {
     private PowerDnsServer(Builder builder) {
         super("PowerDNS", builder.zones, builder.keyName);
         this.rfc2136 = builder.rfc2136;
-        this.apiPort = FreePorts.pick(1, Set.of(port()), 0).get(0);
+        this.apiPort = FreePorts.pick(1, Set.of(currentPort()), 0).get(0);
         byte[] random = new byte[16];
         new SecureRandom().nextBytes(random);
         this.apiKey = HexFormat.of().formatHex(random);

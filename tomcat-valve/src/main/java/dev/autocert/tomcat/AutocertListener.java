@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import dev.autocert.core.AutocertException;
 import dev.autocert.core.AutocertSettings;
 import dev.autocert.core.CertificateManager;
-import dev.autocert.core.ChallengeType;
 import dev.autocert.core.InvalidSettingException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -39,8 +38,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Attributes are the {@code autocert.*} settings in camel case ({@code agreeTos} is
  * {@code autocert.agree-tos}); {@code ${name}} system properties work as anywhere in
- * server.xml. {@code storage} defaults to {@code $CATALINA_BASE/autocert}; relative {@code storage}
- * and {@code caTrust} paths are resolved against {@code $CATALINA_BASE}. An invalid value fails
+ * server.xml. {@code storage} defaults to {@code $CATALINA_BASE/autocert}; relative {@code storage},
+ * {@code caTrust} and {@code dnsCredentials} paths are resolved against {@code $CATALINA_BASE}. An invalid value fails
  * Tomcat's start-up with a message naming the attribute.
  *
  * <p>Before the connectors initialise, the listener adds an {@link AcmeChallengeValve} to each
@@ -62,7 +61,7 @@ public final class AutocertListener implements LifecycleListener {
     /** How many certificates the start-up log line names. */
     private static final int SUMMARY_LIMIT = 10;
     /** The settings that name files; relative ones are resolved against {@code $CATALINA_BASE}. */
-    private static final Set<String> PATHS = Set.of("storage", "ca-trust");
+    private static final Set<String> PATHS = Set.of("storage", "ca-trust", "dns-credentials");
 
     /** Values set from server.xml, by setting name; empty when built by {@link AutocertTomcat}. */
     private final Map<String, String> values = new LinkedHashMap<>();
@@ -167,6 +166,65 @@ public final class AutocertListener implements LifecycleListener {
         values.put("startup-wait", value);
     }
 
+    /** Sets {@code autocert.dns-provider}: the DNS-01 provider, such as {@code rfc2136} or {@code cloudflare} (needs the autocert-dns jars in lib/). */
+    public void setDnsProvider(String value) {
+        values.put("dns-provider", value);
+    }
+
+    /** Sets {@code autocert.dns-credentials}: the provider's credentials file (mode 0600): Certbot's INI keys or lego's variable names. */
+    public void setDnsCredentials(String value) {
+        values.put("dns-credentials", value);
+    }
+
+    /** Sets {@code autocert.dns-credentials-permissions}: {@code strict} refuses a credentials file others may read; {@code warn} only warns. */
+    public void setDnsCredentialsPermissions(String value) {
+        values.put("dns-credentials-permissions", value);
+    }
+
+    /** Sets {@code autocert.dns-propagation-timeout}: how long to wait for the TXT record to be visible ({@code 120s}, {@code 2m}). */
+    public void setDnsPropagationTimeout(String value) {
+        values.put("dns-propagation-timeout", value);
+    }
+
+    /** Sets {@code autocert.dns-polling-interval}: how often to look for the TXT record meanwhile. */
+    public void setDnsPollingInterval(String value) {
+        values.put("dns-polling-interval", value);
+    }
+
+    /** Sets {@code autocert.dns-ttl}: the TXT record's time to live, in seconds. */
+    public void setDnsTtl(String value) {
+        values.put("dns-ttl", value);
+    }
+
+    /** Sets {@code autocert.dns-resolvers}: {@code host[:port]} of the resolvers to ask, separated by commas; empty for the system's. */
+    public void setDnsResolvers(String value) {
+        values.put("dns-resolvers", value);
+    }
+
+    /** Sets {@code autocert.dns-propagation-check}: {@code authoritative} (the zone's name servers), {@code resolvers} or {@code none}. */
+    public void setDnsPropagationCheck(String value) {
+        values.put("dns-propagation-check", value);
+    }
+
+    /** Sets {@code autocert.manual-auth-hook}: a shell command run for each HTTP-01 challenge, as Certbot's {@code --manual-auth-hook}. */
+    public void setManualAuthHook(String value) {
+        values.put("manual-auth-hook", value);
+    }
+
+    /** Sets {@code autocert.manual-cleanup-hook}: the shell command that removes what the auth hook made. */
+    public void setManualCleanupHook(String value) {
+        values.put("manual-cleanup-hook", value);
+    }
+
+    /**
+     * Sets {@code autocert.deploy-hook}: a shell command run after each new certificate, with {@code
+     * RENEWED_LINEAGE} and {@code RENEWED_DOMAINS}, as Certbot's {@code --deploy-hook} (to reload a
+     * web server that reads {@code live/}).
+     */
+    public void setDeployHook(String value) {
+        values.put("deploy-hook", value);
+    }
+
     @Override
     public void lifecycleEvent(LifecycleEvent event) {
         switch (event.getType()) {
@@ -242,7 +300,7 @@ public final class AutocertListener implements LifecycleListener {
                     + "Add <Connector port=\"443\" protocol=\"HTTP/1.1\" SSLEnabled=\"true\"/> without a certificate "
                     + "to the <Service> in server.xml; Autocert supplies the certificate", names);
         }
-        if (settings.challenges().contains(ChallengeType.HTTP_01) && !httpConnector) {
+        if (settings.answersHttp01() && !httpConnector) {
             LOG.warn("HTTP-01 challenges need a plain HTTP connector on port {} (httpPort), and Tomcat has none: "
                     + "add <Connector port=\"{}\" protocol=\"HTTP/1.1\" redirectPort=\"443\"/> to the <Service> in server.xml, "
                     + "or set httpPort to the port your HTTP connector listens on when port 80 is forwarded to it",

@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import dev.autocert.core.AutocertSettings;
 import dev.autocert.core.CertificateManager;
-import dev.autocert.core.ChallengeType;
 import java.net.InetAddress;
 import java.util.Arrays;
 import java.util.List;
@@ -67,7 +66,7 @@ public final class AutocertTomcat {
                     + server.getState());
         }
         Service service = tomcat.getService();
-        boolean http01 = settings.challenges().contains(ChallengeType.HTTP_01);
+        boolean http01 = settings.answersHttp01();
         if (http01) {
             checkHttpPort(service, settings.httpPort());
         }
