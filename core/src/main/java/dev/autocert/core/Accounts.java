@@ -110,6 +110,41 @@ final class Accounts {
     }
 
     /**
+     * Logs in to the account stored for the CA of {@code session} without ever registering one
+     * (for revocation, where a new account would hold no authorization): by its stored URL, or,
+     * when only its key is stored, by asking the CA for the account of that key.
+     *
+     * @return empty when no account key is stored for the CA
+     * @throws AutocertException when the stored key is damaged, or the CA cannot be asked or
+     *     knows no account for the key
+     */
+    Optional<Login> storedLogin(Session session) throws AutocertException {
+        URI ca = session.getServerUri();
+        String dir = directory(ca);
+        try {
+            Optional<byte[]> stored = storage.load(dir + "/account.key");
+            if (stored.isEmpty()) {
+                return Optional.empty();
+            }
+            KeyPair keyPair;
+            try {
+                keyPair = Pem.decodeKeyPair(stored.get());
+            } catch (IOException | RuntimeException e) {
+                throw AutocertException.noRetry(damagedKey(dir + "/account.key"));
+            }
+            String location = loadInfo(dir).getProperty("location");
+            if (location != null && !location.isBlank()) {
+                return Optional.of(session.login(URI.create(location).toURL(), keyPair));
+            }
+            return Optional.of(new AccountBuilder().useKeyPair(keyPair).onlyExisting().createLogin(session));
+        } catch (AcmeException e) {
+            throw AcmeFailures.translate("Account at " + ca + " failed", ca, e);
+        } catch (IOException e) {
+            throw new AutocertException("Cannot read the account in " + storage + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * Forgets the stored URL of the account at {@code ca}, after the CA said it does not know it
      * (a test CA that restarted, an account deactivated elsewhere): the next login registers the
      * same key again.
@@ -231,5 +266,108 @@ final class Accounts {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         info.store(out, "Autocert ACME account");
         storage.store(dir + "/account.properties", out.toByteArray());
+    }
+
+    // ---- The stored account by hand, for AccountManager, and whether a login is still current.
+
+    /** The storage key of the account key at {@code ca}. */
+    static String keyName(URI ca) {
+        return directory(ca) + "/account.key";
+    }
+
+    /** The storage key of the account's URL and contact at {@code ca}. */
+    static String infoName(URI ca) {
+        return directory(ca) + "/account.properties";
+    }
+
+    /** Where a key rollover keeps the new key until the CA has accepted it (see {@link AccountManager#rollOverKey()}). */
+    static String pendingKeyName(URI ca) {
+        return directory(ca) + "/account-rollover.key";
+    }
+
+    /** What storage holds of the account at a CA: its key, and once registered its URL and last known contacts. */
+    record StoredAccount(KeyPair keyPair, Optional<URI> location, List<URI> contacts) {
+    }
+
+    /**
+     * The account at {@code ca} as storage holds it, without the network.
+     *
+     * @return empty when there is no account key yet
+     * @throws AutocertException when the stored key is damaged
+     */
+    Optional<StoredAccount> stored(URI ca) throws IOException, AutocertException {
+        String keyName = keyName(ca);
+        Optional<byte[]> pem = storage.load(keyName);
+        if (pem.isEmpty()) {
+            return Optional.empty();
+        }
+        KeyPair keyPair;
+        try {
+            keyPair = Pem.decodeKeyPair(pem.get());
+        } catch (IOException | RuntimeException e) {
+            throw AutocertException.noRetry(damagedKey(keyName));
+        }
+        Properties info = loadInfo(directory(ca));
+        String location = info.getProperty("location", "").trim();
+        List<URI> contacts = java.util.Arrays.stream(info.getProperty("contact", "").split(","))
+                .map(String::trim).filter(c -> !c.isEmpty()).map(URI::create).toList();
+        return Optional.of(new StoredAccount(keyPair, location.isEmpty() ? Optional.empty() : Optional.of(URI.create(location)), contacts));
+    }
+
+    /** Stores the URL and contacts of {@code account}, as the CA last reported them. */
+    void storeInfo(URI ca, Account account) throws IOException {
+        storeInfo(directory(ca), ca, account);
+    }
+
+    /** Takes the lock that guards the account key at {@code ca}, waiting up to 30 s for another holder. */
+    Storage.Lock lock(URI ca) throws IOException {
+        return awaitLock(directory(ca));
+    }
+
+    /**
+     * Stores an account that another client registered (Certbot's, at an import) as the account
+     * at {@code ca}: its key and URL, replacing what was stored, so that the next login uses it
+     * by its URL and registers nothing. The URL goes first and comes back last, so a crash in
+     * between leaves a key without a URL, which the CA maps back to its account at the next
+     * registration. The caller holds {@link #lock(URI)}.
+     */
+    void storeImported(URI ca, KeyPair keyPair, URI location) throws IOException {
+        storage.delete(infoName(ca));
+        storage.delete(pendingKeyName(ca));
+        storage.store(keyName(ca), Pem.encodeKeyPair(keyPair));
+        Properties info = new Properties();
+        info.setProperty("location", location.toString());
+        info.setProperty("ca", ca.toString());
+        info.setProperty("contact", "");
+        writeInfo(directory(ca), info);
+    }
+
+    /** Removes the account at {@code ca} from storage: its key, URL and any key a rollover left. */
+    void forget(URI ca) throws IOException {
+        storage.delete(pendingKeyName(ca));
+        storage.delete(infoName(ca));
+        storage.delete(keyName(ca));
+    }
+
+    /**
+     * Whether {@code login} still has the key and URL storage holds for its CA: false once another
+     * process (the command line's key rollover or deactivation) changed them, so that a cached
+     * login is dropped before it signs with a key the CA no longer accepts. True when storage
+     * cannot be read: the cached login is the best there is.
+     */
+    boolean isCurrent(Login login) {
+        URI ca = login.getSession().getServerUri();
+        try {
+            Optional<byte[]> pem = storage.load(keyName(ca));
+            if (pem.isEmpty()) {
+                return false;
+            }
+            byte[] stored = Pem.decodeKeyPair(pem.get()).getPublic().getEncoded();
+            String location = loadInfo(directory(ca)).getProperty("location", "").trim();
+            return java.util.Arrays.equals(stored, login.getKeyPair().getPublic().getEncoded())
+                    && location.equals(login.getAccountLocation().toString());
+        } catch (IOException | RuntimeException e) {
+            return true;
+        }
     }
 }

@@ -57,10 +57,23 @@ public final class AutocertSettings {
     static final String STARTUP_WAIT = "startup-wait";
     static final String ON_DEMAND = "on-demand";
     static final String ON_DEMAND_ASK = "on-demand-ask";
+    static final String DNS_PROVIDER = "dns-provider";
+    static final String DNS_CREDENTIALS = "dns-credentials";
+    static final String DNS_CREDENTIALS_PERMISSIONS = "dns-credentials-permissions";
+    static final String DNS_PROPAGATION_TIMEOUT = "dns-propagation-timeout";
+    static final String DNS_POLLING_INTERVAL = "dns-polling-interval";
+    static final String DNS_TTL = "dns-ttl";
+    static final String DNS_RESOLVERS = "dns-resolvers";
+    static final String DNS_PROPAGATION_CHECK = "dns-propagation-check";
+    static final String MANUAL_AUTH_HOOK = "manual-auth-hook";
+    static final String MANUAL_CLEANUP_HOOK = "manual-cleanup-hook";
+    static final String DEPLOY_HOOK = "deploy-hook";
 
     /** Every setting name, without the prefix, in the order the docs list them. */
     public static final List<String> NAMES = List.of(DOMAINS, EMAIL, AGREE_TOS, CA, CA_TRUST, STORAGE, KEY_TYPE,
-            CHALLENGES, HTTP_PORT, PROFILE, PROFILE_REQUIRED, EAB_KID, EAB_HMAC_KEY, PREFERRED_CHAIN, STARTUP_WAIT, ON_DEMAND, ON_DEMAND_ASK);
+            CHALLENGES, HTTP_PORT, PROFILE, PROFILE_REQUIRED, EAB_KID, EAB_HMAC_KEY, PREFERRED_CHAIN, STARTUP_WAIT, ON_DEMAND, ON_DEMAND_ASK,
+            DNS_PROVIDER, DNS_CREDENTIALS, DNS_CREDENTIALS_PERMISSIONS, DNS_PROPAGATION_TIMEOUT, DNS_POLLING_INTERVAL, DNS_TTL,
+            DNS_RESOLVERS, DNS_PROPAGATION_CHECK, MANUAL_AUTH_HOOK, MANUAL_CLEANUP_HOOK, DEPLOY_HOOK);
 
     private static final Pattern EMAIL_PATTERN = Pattern.compile("[^@\\s,;:<>]+@[^@\\s,;:<>]+\\.[^@\\s,;:<>]+");
     private static final Pattern PROFILE_PATTERN = Pattern.compile("[A-Za-z0-9._-]{1,64}");
@@ -83,6 +96,10 @@ public final class AutocertSettings {
     private final Duration startupWait;
     private final List<String> onDemand;
     private final URI onDemandAsk;
+    private final DnsSettings dns;
+    private final String manualAuthHook;
+    private final String manualCleanupHook;
+    private final String deployHook;
 
     private AutocertSettings(Builder b, List<ManagedCertificate> certificates, List<URI> cas, Path caTrustPath) {
         this.certificates = List.copyOf(certificates);
@@ -103,6 +120,10 @@ public final class AutocertSettings {
         this.startupWait = b.startupWait;
         this.onDemand = List.copyOf(b.onDemand);
         this.onDemandAsk = b.onDemandAskUri;
+        this.dns = b.dnsSettings;
+        this.manualAuthHook = b.manualAuthHook;
+        this.manualCleanupHook = b.manualCleanupHook;
+        this.deployHook = b.deployHook;
     }
 
     /** A builder with every default. */
@@ -141,6 +162,17 @@ public final class AutocertSettings {
         b.startupWait = startupWait;
         b.onDemand = new ArrayList<>(onDemand);
         b.onDemandAsk = onDemandAsk == null ? null : onDemandAsk.toString();
+        b.dnsProvider = dns.provider().orElse(null);
+        b.dnsCredentials = dns.credentials().map(Path::toString).orElse(null);
+        b.dnsCredentialsStrict = dns.credentialsStrict();
+        b.dnsPropagationTimeout = dns.propagationTimeout().orElse(null);
+        b.dnsPollingInterval = dns.pollingInterval().orElse(null);
+        b.dnsTtl = dns.ttl().isPresent() ? dns.ttl().getAsInt() : null;
+        b.dnsResolvers = new ArrayList<>(dns.resolvers());
+        b.dnsPropagationCheck = dns.propagationCheck();
+        b.manualAuthHook = manualAuthHook;
+        b.manualCleanupHook = manualCleanupHook;
+        b.deployHook = deployHook;
         return b;
     }
 
@@ -248,6 +280,44 @@ public final class AutocertSettings {
     }
 
     /**
+     * {@return {@code autocert.manual-auth-hook}: a shell command run, as Certbot's
+     * {@code --manual-auth-hook}, to make each HTTP-01 challenge visible (and each DNS-01 one when
+     * no {@code autocert.dns-provider} is set) instead of answering it from memory}
+     */
+    public Optional<String> manualAuthHook() {
+        return Optional.ofNullable(manualAuthHook);
+    }
+
+    /**
+     * {@return whether the server itself answers HTTP-01 on {@code autocert.http-port}: {@code
+     * http-01} is allowed and no manual auth hook answers it instead. Adapters open the plain HTTP
+     * port only then}
+     */
+    public boolean answersHttp01() {
+        return challenges.contains(ChallengeType.HTTP_01) && manualAuthHook == null;
+    }
+
+    /** {@return {@code autocert.manual-cleanup-hook}: the shell command that removes what the auth hook made, as Certbot's} */
+    public Optional<String> manualCleanupHook() {
+        return Optional.ofNullable(manualCleanupHook);
+    }
+
+    /**
+     * {@return {@code autocert.deploy-hook}: a shell command the engine runs (through {@code /bin/sh
+     * -c}, as Certbot's {@code --deploy-hook}) after each new certificate it stores, with {@code
+     * RENEWED_LINEAGE} (the absolute {@code live/NAME} directory) and {@code RENEWED_DOMAINS} (the
+     * names, separated by spaces); for example to reload a web server that reads {@code live/}}
+     */
+    public Optional<String> deployHook() {
+        return Optional.ofNullable(deployHook);
+    }
+
+    /** {@return the DNS-01 settings: provider, credentials, propagation ({@code autocert.dns-*})} */
+    public DnsSettings dns() {
+        return dns;
+    }
+
+    /**
      * The endpoint asked before a certificate is obtained on demand ({@code autocert.on-demand-ask},
      * as Caddy's {@code ask}): {@code GET URL?domain=NAME}, and only a 200 answer allows it.
      */
@@ -287,7 +357,9 @@ public final class AutocertSettings {
                 + ", challenges=" + challenges + ", httpPort=" + httpPort + ", profile=" + profile + (profileRequired ? " (required)" : "")
                 + ", eabKid=" + eabKid + ", eabHmacKey=" + (eabHmacKey == null ? null : "(hidden)")
                 + ", preferredChain=" + preferredChain + ", startupWait=" + startupWait + ", onDemand=" + onDemand
-                + ", onDemandAsk=" + onDemandAsk + "}";
+                + ", onDemandAsk=" + onDemandAsk + ", dns=" + dns
+                + (manualAuthHook != null ? ", manualAuthHook=" + manualAuthHook + ", manualCleanupHook=" + manualCleanupHook : "")
+                + (deployHook != null ? ", deployHook=" + deployHook : "") + "}";
     }
 
     /**
@@ -314,6 +386,19 @@ public final class AutocertSettings {
         private List<String> onDemand = new ArrayList<>();
         private String onDemandAsk;
         private URI onDemandAskUri;
+        private String dnsProvider;
+        private String dnsCredentials;
+        private boolean dnsCredentialsStrict = true;
+        private Duration dnsPropagationTimeout;
+        private Duration dnsPollingInterval;
+        private Integer dnsTtl;
+        private List<String> dnsResolvers = new ArrayList<>();
+        private DnsSettings.PropagationCheck dnsPropagationCheck = DnsSettings.PropagationCheck.AUTHORITATIVE;
+        private DnsSettings dnsSettings;
+        private String manualAuthHook;
+        private String manualCleanupHook;
+        private String deployHook;
+        private boolean certificatesOptional;
 
         private Builder() {
         }
@@ -348,6 +433,18 @@ public final class AutocertSettings {
                 case STARTUP_WAIT -> startupWait = parseDuration(key, v);
                 case ON_DEMAND -> onDemand = parseOnDemand(key, v);
                 case ON_DEMAND_ASK -> onDemandAsk = blankToNull(v);
+                case MANUAL_AUTH_HOOK -> manualAuthHook = blankToNull(v);
+                case MANUAL_CLEANUP_HOOK -> manualCleanupHook = blankToNull(v);
+                case DEPLOY_HOOK -> deployHook = blankToNull(v);
+                case DNS_PROVIDER -> dnsProvider = v.isEmpty() ? null : v.toLowerCase(Locale.ROOT);
+                case DNS_CREDENTIALS -> dnsCredentials = blankToNull(v);
+                case DNS_CREDENTIALS_PERMISSIONS -> dnsCredentialsStrict = parseChoice(key, v, "strict", "strict", "warn").equals("strict");
+                case DNS_PROPAGATION_TIMEOUT -> dnsPropagationTimeout = v.isEmpty() ? null : parsePositiveDuration(key, v);
+                case DNS_POLLING_INTERVAL -> dnsPollingInterval = v.isEmpty() ? null : parsePositiveDuration(key, v);
+                case DNS_TTL -> dnsTtl = v.isEmpty() ? null : parseTtl(key, v);
+                case DNS_RESOLVERS -> dnsResolvers = parseResolvers(key, v);
+                case DNS_PROPAGATION_CHECK -> dnsPropagationCheck = DnsSettings.PropagationCheck.valueOf(
+                        parseChoice(key, v, "authoritative", "authoritative", "resolvers", "none").toUpperCase(Locale.ROOT));
                 default -> throw new InvalidSettingException(key, "unknown setting" + closest(name)
                         .map(k -> "; did you mean " + PREFIX + k + "?").orElse("; known settings: " + String.join(", ", NAMES)));
             }
@@ -479,6 +576,27 @@ public final class AutocertSettings {
             return this;
         }
 
+        /** Sets the DNS-01 provider by name ({@code autocert.dns-provider}), such as {@code rfc2136} or {@code cloudflare}. */
+        public Builder dnsProvider(String name) {
+            this.dnsProvider = name == null || name.isBlank() ? null : name.trim().toLowerCase(Locale.ROOT);
+            return this;
+        }
+
+        /** Sets the DNS provider's credentials file ({@code autocert.dns-credentials}). */
+        public Builder dnsCredentials(Path file) {
+            this.dnsCredentials = file == null ? null : file.toString();
+            return this;
+        }
+
+        /**
+         * Sets the shell command run after each new certificate is stored, with {@code
+         * RENEWED_LINEAGE} and {@code RENEWED_DOMAINS} ({@code autocert.deploy-hook}); null for none.
+         */
+        public Builder deployHook(String command) {
+            this.deployHook = command == null || command.isBlank() ? null : command.trim();
+            return this;
+        }
+
         /** Sets how long start-up waits for real certificates; zero never waits. */
         public Builder startupWait(Duration wait) {
             this.startupWait = requireNonNull(wait, "wait");
@@ -491,6 +609,23 @@ public final class AutocertSettings {
          * @throws InvalidSettingException naming the first setting at fault
          */
         public AutocertSettings build() {
+            return build(false);
+        }
+
+        /**
+         * Builds settings in which {@code autocert.domains} may be empty: for tools that work on
+         * storage and accounts alone, such as the command line's {@code certificates}, {@code
+         * revoke} and {@code register}. Everything else is checked as by {@link #build()}, except
+         * that a known CA's terms ({@code autocert.agree-tos}) and external account binding are not
+         * required here: only registering needs them, and registering checks them against the CA's
+         * directory.
+         */
+        public AutocertSettings buildWithoutCertificates() {
+            return build(true);
+        }
+
+        private AutocertSettings build(boolean certificatesOptional) {
+            this.certificatesOptional = certificatesOptional;
             if (challenges.isEmpty()) {
                 throw new InvalidSettingException(PREFIX + CHALLENGES, "must name at least one of http-01, dns-01, tls-alpn-01");
             }
@@ -503,7 +638,7 @@ public final class AutocertSettings {
             }
             List<URI> directories = resolveCas();
             List<KnownCa> known = directories.stream().map(KnownCa::byDirectory).flatMap(Optional::stream).toList();
-            if (!known.isEmpty() && !agreeTos) {
+            if (!known.isEmpty() && !agreeTos && !certificatesOptional) {
                 // Every CA we know by name publishes terms that new accounts must accept.
                 throw new InvalidSettingException(PREFIX + AGREE_TOS, known.get(0).id
                         + " requires accepting its terms of service; read them and set " + PREFIX + AGREE_TOS + "=true");
@@ -525,11 +660,30 @@ public final class AutocertSettings {
                 throw new InvalidSettingException(PREFIX + STARTUP_WAIT, "must not be negative but was " + startupWait);
             }
             onDemandAskUri = onDemandAsk == null ? null : checkAsk(onDemandAsk);
+            dnsSettings = checkDns();
+            if (manualAuthHook != null && !challenges.contains(ChallengeType.HTTP_01) && !challenges.contains(ChallengeType.DNS_01)) {
+                throw new InvalidSettingException(PREFIX + MANUAL_AUTH_HOOK, "is set but " + PREFIX + CHALLENGES + "="
+                        + String.join(",", challenges.stream().map(ChallengeType::id).toList())
+                        + " has neither http-01 nor dns-01, which the hooks answer; add one of them");
+            }
+            if (manualCleanupHook != null && manualAuthHook == null) {
+                throw new InvalidSettingException(PREFIX + MANUAL_CLEANUP_HOOK, "is set but " + PREFIX + MANUAL_AUTH_HOOK
+                        + " is not; set the auth hook that makes challenges visible, as with Certbot's --manual-auth-hook");
+            }
+            String deployProgram = deployHook == null ? null : CertbotHooks.program(deployHook);
+            if (deployProgram != null) {
+                HookRunner.problem(deployProgram, Map.of()).ifPresent(problem -> {
+                    throw new InvalidSettingException(PREFIX + DEPLOY_HOOK, problem);
+                });
+            }
             return new AutocertSettings(this, certificates, directories, trust);
         }
 
         private List<ManagedCertificate> checkDomains() {
             String key = PREFIX + DOMAINS;
+            if (domainGroups.isEmpty() && certificatesOptional) {
+                return List.of();
+            }
             if (domainGroups.isEmpty()) {
                 throw new InvalidSettingException(key, "required: the names to obtain a certificate for, "
                         + "for example " + key + "=example.com,www.example.com");
@@ -615,7 +769,7 @@ public final class AutocertSettings {
                 }
             }
             Optional<KnownCa> needsEab = known.stream().filter(ca -> ca.eabRequired).findFirst();
-            if (needsEab.isPresent() && eabKid == null) {
+            if (needsEab.isPresent() && eabKid == null && !certificatesOptional) {
                 throw new InvalidSettingException(PREFIX + EAB_KID, needsEab.get().id + " requires external account binding; "
                         + "set " + PREFIX + EAB_KID + " and " + PREFIX + EAB_HMAC_KEY + " from your account's ACME credentials");
             }
@@ -737,6 +891,74 @@ public final class AutocertSettings {
             } catch (NumberFormatException | DateTimeParseException e) {
                 throw new InvalidSettingException(key, "expected a duration such as 90s, 5m or 1h but was '" + value + "'");
             }
+        }
+
+        private DnsSettings checkDns() {
+            if (dnsProvider != null && !challenges.contains(ChallengeType.DNS_01)) {
+                throw new InvalidSettingException(PREFIX + DNS_PROVIDER, "is '" + dnsProvider + "' but " + PREFIX + CHALLENGES + "="
+                        + String.join(",", challenges.stream().map(ChallengeType::id).toList())
+                        + " does not include dns-01; add it, for example " + PREFIX + CHALLENGES + "=dns-01");
+            }
+            Path credentials = null;
+            if (dnsCredentials != null) {
+                credentials = Path.of(dnsCredentials).toAbsolutePath().normalize();
+                if (dnsProvider == null) {
+                    throw new InvalidSettingException(PREFIX + DNS_CREDENTIALS, "is '" + dnsCredentials + "' but " + PREFIX
+                            + DNS_PROVIDER + " names no provider; set it, for example " + PREFIX + DNS_PROVIDER + "=rfc2136");
+                }
+            }
+            return new DnsSettings(dnsProvider, credentials, dnsCredentialsStrict, dnsPropagationTimeout, dnsPollingInterval, dnsTtl,
+                    dnsResolvers, dnsPropagationCheck);
+        }
+
+        /** {@code value} in lower case when it is one of {@code choices}; {@code fallback} when blank. */
+        private static String parseChoice(String key, String value, String fallback, String... choices) {
+            if (value.isEmpty()) {
+                return fallback;
+            }
+            String v = value.toLowerCase(Locale.ROOT);
+            if (!List.of(choices).contains(v)) {
+                throw new InvalidSettingException(key, "expected one of " + String.join(", ", choices) + " but was '" + value + "'");
+            }
+            return v;
+        }
+
+        /** A duration as {@link #parseDuration}, or plain seconds as lego writes them; above zero. */
+        private static Duration parsePositiveDuration(String key, String value) {
+            Duration d = value.matches("[0-9]+") ? Duration.ofSeconds(Long.parseLong(value)) : parseDuration(key, value);
+            if (d.isZero() || d.isNegative()) {
+                throw new InvalidSettingException(key, "must be above zero, like 120s or 2m, but was '" + value + "'");
+            }
+            return d;
+        }
+
+        private static int parseTtl(String key, String value) {
+            try {
+                int ttl = Integer.parseInt(value);
+                if (ttl >= 1 && ttl <= 86400) {
+                    return ttl;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new InvalidSettingException(key, "expected seconds from 1 to 86400, like 120, but was '" + value + "'");
+        }
+
+        private static List<String> parseResolvers(String key, String value) {
+            List<String> resolvers = new ArrayList<>();
+            for (String part : value.split(",")) {
+                String r = part.trim();
+                if (r.isEmpty()) {
+                    continue;
+                }
+                java.util.regex.Matcher m = Pattern.compile("(\\[[0-9a-fA-F:.]+\\]|[^:\\[\\]]+)(?::([0-9]{1,5}))?").matcher(r);
+                if (!m.matches() || (m.group(2) != null && (Integer.parseInt(m.group(2)) < 1 || Integer.parseInt(m.group(2)) > 65535))) {
+                    throw new InvalidSettingException(key, "expected host or host:port entries separated by commas, like "
+                            + "192.0.2.53,[2001:db8::53]:5353, but found '" + r + "'");
+                }
+                resolvers.add(r);
+            }
+            return resolvers;
         }
 
         private static String blankToNull(String value) {

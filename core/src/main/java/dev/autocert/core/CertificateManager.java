@@ -14,6 +14,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.ServiceLoader;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
@@ -55,7 +56,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Listeners hear of events on their own thread, {@code autocert-events}; the engine waits a
  * few seconds for them to return, so a listener that blocks delays it but cannot deadlock it.
- * The engine can be stopped and started again.
+ * {@code autocert.deploy-hook}, when set, runs after each certificate the engine obtains or
+ * renews, on a thread of its own that neither of them waits for. The engine can be stopped and
+ * started again.
  *
  * <pre>{@code
  * CertificateManager manager = CertificateManager.builder(settings)
@@ -101,11 +104,14 @@ public final class CertificateManager implements AutoCloseable {
     private final Map<String, State> states = new LinkedHashMap<>();
     private final Lineages lineages;
     private final AriRecords ariRecords;
+    private final RenewalOutcomes outcomes;
     private final Accounts accounts;
     private final AcmeSessions sessions;
     private final OrderFlow orderFlow;
     private final Random random = new Random();
     private final ThreadPoolExecutor events;
+    /** Runs {@code autocert.deploy-hook} after each new certificate, on its own thread; null when none. */
+    private final DeployHook deployHook;
 
     private enum Phase { NEW, STARTED, STOPPED }
 
@@ -142,12 +148,18 @@ public final class CertificateManager implements AutoCloseable {
         this.storageCheckInterval = builder.storageCheckInterval;
         this.listeners.addAll(builder.listeners);
         Map<ChallengeType, ChallengeSolver> solvers = new EnumMap<>(ChallengeType.class);
-        solvers.put(ChallengeType.HTTP_01, new Http01Solver(tokens));
+        solvers.put(ChallengeType.HTTP_01, settings.manualAuthHook().isPresent()
+                ? new ManualHookSolver(settings.manualAuthHook().get(), settings.manualCleanupHook().orElse(null), tokens)
+                : new Http01Solver(tokens));
         TlsAlpn01Solver tlsAlpn01 = new TlsAlpn01Solver();
         solvers.put(ChallengeType.TLS_ALPN_01, tlsAlpn01);
         builder.solvers.forEach(s -> solvers.put(s.type(), s));
+        if (settings.challenges().contains(ChallengeType.DNS_01) && !solvers.containsKey(ChallengeType.DNS_01)) {
+            solvers.put(ChallengeType.DNS_01, dns01Solver(settings, builder.dnsProvider));
+        }
         this.lineages = new Lineages(storage);
         this.ariRecords = new AriRecords(storage);
+        this.outcomes = new RenewalOutcomes(storage);
         this.accounts = new Accounts(settings, storage);
         this.sessions = new AcmeSessions(settings);
         this.orderFlow = new OrderFlow(settings, solvers);
@@ -164,6 +176,7 @@ public final class CertificateManager implements AutoCloseable {
         this.onDemand = settings.onDemandEnabled() ? new OnDemandPolicy(settings, builder.onDemandOrdersPerMinute, clock) : null;
         this.onDemandWait = builder.onDemandWait;
         this.keyManager = new SniKeyManager(() -> served, onDemand == null ? null : this::onDemandKeys, tlsAlpn01);
+        this.deployHook = builder.runsDeployHook ? DeployHook.of(settings, storage) : null;
     }
 
     /** A builder for an engine with {@code settings}. */
@@ -480,6 +493,172 @@ public final class CertificateManager implements AutoCloseable {
     }
 
     /**
+     * When the managed certificate {@code name} is due for an order: now (or earlier) when it
+     * needs one now (none issued yet, names, key type or CA changed, or due by {@link
+     * RenewalPolicy}), otherwise the moment it will be. Asks the CA's ARI when it offers it and
+     * the last answer is old enough, as the scheduler does, and keeps the answer in storage.
+     * Calls {@link #load()} first if it was not; on a started engine it runs on the scheduler
+     * thread and waits for it.
+     *
+     * @throws IllegalArgumentException when no managed certificate is named {@code name}
+     */
+    public Instant renewalDue(String name) {
+        State state = managed(name);
+        load();
+        return onEngineThread(() -> needsOrder(state) ? clock.instant() : decide(state).due());
+    }
+
+    /**
+     * Orders a new version of {@code name} now when it is due (as {@link #renewalDue}) or when
+     * {@code force} is true, and returns what happened: for tools that run no scheduler, such as
+     * the command line's {@code renew} and {@code certonly}. As the scheduler does, it takes the
+     * certificate's storage lock and re-reads storage under it, so it is safe beside servers that
+     * share the storage: when one of them holds the lock the outcome is {@code BUSY}; when one
+     * has just stored a version that is not due, {@code NOT_DUE}. Listeners hear of the outcome,
+     * and it is recorded for {@link #storedCertificates()}, as for the scheduler's orders.
+     *
+     * <p>Calls {@link #load()} first if it was not. Runs on the calling thread, unless the engine
+     * is started: then on the scheduler thread, and this waits for it.
+     *
+     * @throws IllegalArgumentException when no managed certificate is named {@code name}
+     */
+    public RenewalResult renewNow(String name, boolean force) {
+        State state = managed(name);
+        load();
+        return onEngineThread(() -> renewStep(state, force));
+    }
+
+    private State managed(String name) {
+        State state = states.get(requireNonNull(name, "name"));
+        if (state == null) {
+            throw new IllegalArgumentException("No managed certificate named " + name + "; managed: " + states.keySet());
+        }
+        return state;
+    }
+
+    /**
+     * Runs {@code work} where the scheduler would: on its thread when started, otherwise here,
+     * holding {@link #lifecycle} so that the engine does not start meanwhile.
+     */
+    private <T> T onEngineThread(java.util.function.Supplier<T> work) {
+        ScheduledThreadPoolExecutor running;
+        synchronized (lifecycle) {
+            if (phase != Phase.STARTED) {
+                return work.get();
+            }
+            running = scheduler;
+        }
+        try {
+            return running.submit(work::get).get();
+        } catch (RejectedExecutionException e) {
+            throw new IllegalStateException("The CertificateManager is stopping", e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while waiting for the CertificateManager", e);
+        }
+    }
+
+    /** {@link #renewNow}'s work: the scheduler's look at one certificate, reporting which way it went. */
+    private RenewalResult renewStep(State state, boolean force) {
+        String name = state.certificate.name();
+        try {
+            if (!force && !needsOrder(state)) {
+                RenewalPolicy.Decision decision = decide(state);
+                if (!decision.isDue(clock.instant())) {
+                    return new RenewalResult(name, RenewalResult.Outcome.NOT_DUE, state.current, Optional.of(decision.due()), Optional.empty());
+                }
+            }
+            Optional<Storage.Lock> lock = storage.tryLock("certificate-" + state.certificate.storageName(), LOCK_LEASE);
+            if (lock.isEmpty()) {
+                return new RenewalResult(name, RenewalResult.Outcome.BUSY, state.current, Optional.empty(), Optional.empty());
+            }
+            try (Storage.Lock held = lock.get()) {
+                try {
+                    refresh(state);
+                } catch (IOException e) {
+                    AutocertException cause = readFailed(state, e);
+                    return new RenewalResult(name, RenewalResult.Outcome.FAILED, state.current, Optional.empty(), Optional.of(cause));
+                }
+                if (!force && !needsOrder(state)) {
+                    RenewalPolicy.Decision decision = decide(state);
+                    if (!decision.isDue(clock.instant())) {
+                        return new RenewalResult(name, RenewalResult.Outcome.NOT_DUE, state.current, Optional.of(decision.due()),
+                                Optional.empty());
+                    }
+                }
+                boolean first = state.current.placeholder();
+                orderWithFallback(state);
+                state.failures = 0;
+                state.lastError = null;
+                return new RenewalResult(name, first ? RenewalResult.Outcome.OBTAINED : RenewalResult.Outcome.RENEWED, state.current,
+                        Optional.empty(), Optional.empty());
+            }
+        } catch (AutocertException e) {
+            return failedResult(state, failed(state, e));
+        } catch (IOException e) {
+            return failedResult(state, failed(state, new AutocertException("Storage " + storage + " failed: " + e.getMessage(), e)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return failedResult(state, new AutocertException("Interrupted: the order for " + name + " was abandoned", e));
+        } catch (RuntimeException e) {
+            // acme4j reports some protocol and lazy-loading failures unchecked
+            return failedResult(state, failed(state, new AutocertException("Unexpected failure for " + name + ": " + e, e)));
+        }
+    }
+
+    private static RenewalResult failedResult(State state, AutocertException cause) {
+        return new RenewalResult(state.certificate.name(), RenewalResult.Outcome.FAILED, state.current, Optional.empty(),
+                Optional.of(cause));
+    }
+
+    /**
+     * Every certificate in storage, whether this engine manages it or not, by lineage name: each
+     * lineage with its current version (or why it cannot be read), and each name whose first
+     * order failed, each with the last outcome that whichever process obtains or renews it
+     * recorded. Reads storage alone: no network, no lock; neither {@link #load()} nor {@link
+     * #start()} is needed. For the operator's {@code autocert certificates} and status pages.
+     *
+     * @throws IOException when storage cannot be listed or read
+     */
+    public List<StoredCertificate> storedCertificates() throws IOException {
+        java.util.TreeMap<String, StoredCertificate> result = new java.util.TreeMap<>();
+        for (String lineage : lineages.names()) {
+            Optional<RenewalOutcomes.Recorded> recorded = outcomes.load(lineage);
+            Optional<StoredCertificate.Outcome> last = recorded.map(RenewalOutcomes.Recorded::outcome);
+            Lineages.Loaded loaded = lineages.load(lineage, lineage);
+            if (loaded instanceof Lineages.Found found) {
+                Lineages.Meta meta = found.stored().meta();
+                CertifiedKey key = found.stored().key();
+                Instant due = RenewalPolicy.decide(key.notBefore(), key.notAfter(),
+                        ariRecords.load(lineage, key.serial()).map(AriRecords.Record::choice)).due();
+                Optional<Lineages.Revoked> revoked = meta.revoked().filter(r -> r.serial().equals(key.serial()));
+                StoredCertificate.Version version = new StoredCertificate.Version(meta.version(), key.names(), key.notBefore(),
+                        key.notAfter(), key.serial(), key.issuer(), KeyType.of(key.certificate().getPublicKey()), meta.profile(),
+                        meta.ca(), meta.stored(), due, revoked.map(Lineages.Revoked::at), revoked.map(Lineages.Revoked::reason));
+                result.put(lineage, new StoredCertificate(meta.domains().get(0), lineage, meta.domains(), Optional.of(version),
+                        Optional.empty(), last));
+            } else if (loaded instanceof Lineages.Damaged damaged) {
+                Optional<Lineages.Meta> meta = lineages.meta(lineage);
+                List<String> domains = meta.map(Lineages.Meta::domains).or(() -> recorded.map(RenewalOutcomes.Recorded::domains))
+                        .orElse(List.of());
+                result.put(lineage, new StoredCertificate(domains.isEmpty() ? lineage : domains.get(0), lineage, domains,
+                        Optional.empty(), Optional.of("the stored certificate is damaged: " + damaged.reason()), last));
+            }
+        }
+        for (String lineage : outcomes.names()) {
+            if (!result.containsKey(lineage)) {
+                // a status without a lineage: the first order failed (or the lineage was deleted)
+                outcomes.load(lineage).filter(r -> r.outcome().failed() && !r.domains().isEmpty())
+                        .ifPresent(r -> result.put(lineage, new StoredCertificate(r.name(), lineage, r.domains(), Optional.empty(),
+                                Optional.of(StoredCertificate.NEVER_ISSUED), Optional.of(r.outcome()))));
+            }
+        }
+        return List.copyOf(result.values());
+    }
+
+    /**
      * Stops the engine: no new orders start, and one under way is abandoned at its next step.
      * Storage is never left half-written (every write is atomic). Idempotent; {@link #start()}
      * starts it again.
@@ -642,10 +821,18 @@ public final class CertificateManager implements AutoCloseable {
     private void checkStorage() {
         for (State state : allStates()) {
             try {
-                Optional<Integer> version = lineages.currentVersion(state.certificate.storageName());
-                if (version.isPresent() && !version.get().equals(state.knownVersion)) {
-                    LOG.debug("Version {} of {} appeared in storage", version.get(), state.certificate.name());
-                    if (refresh(state)) {
+                Optional<Lineages.Head> head = lineages.head(state.certificate.storageName());
+                if (head.isEmpty()) {
+                    if (state.knownVersion != null) {
+                        lineageDeleted(state);
+                    }
+                    continue;
+                }
+                Optional<Integer> version = head.get().version();
+                boolean revoked = newlyRevoked(state, head.get());
+                if (version.isPresent() && !version.get().equals(state.knownVersion) || revoked) {
+                    LOG.debug("Version {} of {} appeared in storage", version.orElse(null), state.certificate.name());
+                    if (refresh(state) || revoked) {
                         state.nextLook = clock.instant();
                     }
                 }
@@ -653,6 +840,42 @@ public final class CertificateManager implements AutoCloseable {
                 LOG.debug("Cannot check storage for {}: {}", state.certificate.name(), e.toString());
             }
         }
+    }
+
+    /**
+     * Whether storage records the served certificate as revoked ({@code autocert revoke}) and
+     * this engine has not acted on it yet: then its refresh finds it revoked and it is replaced
+     * at once.
+     */
+    private static boolean newlyRevoked(State state, Lineages.Head head) {
+        CertifiedKey current = state.current;
+        String serial = head.revokedSerial().orElse(null);
+        if (serial == null || current == null || current.placeholder() || !serial.equalsIgnoreCase(current.serial())
+                || serial.equalsIgnoreCase(state.revokedSerial)) {
+            return false;
+        }
+        state.revokedSerial = serial;
+        LOG.info("Certificate {} (serial {}) was revoked at its CA; ordering a new one now and serving the revoked one until it arrives",
+                state.certificate.name(), serial);
+        return true;
+    }
+
+    /**
+     * The lineage was deleted from storage ({@code autocert delete}): a configured certificate
+     * is ordered anew, what it serves now serving until the new one arrives; one obtained on
+     * demand is dropped, so that the next handshake for its name asks the on-demand policy again.
+     */
+    private void lineageDeleted(State state) {
+        String name = state.certificate.name();
+        state.knownVersion = null;
+        if (onDemandStates.remove(name, state)) {
+            served = new CertificateSet(certificates()); // the next handshake sees it gone
+            LOG.info("Certificate {} was deleted from storage; no longer served until a handshake obtains it on demand again", name);
+            return;
+        }
+        state.pending = "its lineage was deleted from storage";
+        state.nextLook = clock.instant();
+        LOG.info("Certificate {} was deleted from storage; ordering a new one now and serving the current one until it arrives", name);
     }
 
     /** Makes a placeholder anew before it expires, for a name whose certificate is long in coming. */
@@ -887,6 +1110,9 @@ public final class CertificateManager implements AutoCloseable {
         state.ariRetryAt = null;
         publish(renewal ? CertificateEvent.Type.RENEWED : CertificateEvent.Type.OBTAINED, state, null, null);
         state.firstReal.complete(stored.key()); // after listeners installed it: start-up may wait on this
+        if (deployHook != null) {
+            deployHook.submit(certificate.name(), certificate.storageName(), certificate.domains()); // returns at once
+        }
     }
 
     private static boolean accountUnknown(AutocertException e) {
@@ -903,6 +1129,12 @@ public final class CertificateManager implements AutoCloseable {
 
     private Login login(URI ca) throws AutocertException {
         Login login = logins.get(ca.toString());
+        if (login != null && !accounts.isCurrent(login)) {
+            // Another process rolled the account key over or deactivated the account
+            // (autocert update_account, unregister): sign with what storage holds now.
+            LOG.info("The ACME account at {} changed in {}; using the stored one", ca, storage);
+            login = null;
+        }
         if (login == null) {
             try {
                 login = accounts.login(sessions.open(ca));
@@ -1008,9 +1240,25 @@ public final class CertificateManager implements AutoCloseable {
         publish(type, state, cause, next, all != null ? all : certificates());
     }
 
+    /** Records an order's outcome in storage for other processes; a failure to write is only logged. */
+    private void recordOutcome(CertificateEvent.Type type, State state, AutocertException cause, Instant next) {
+        boolean failed = type == CertificateEvent.Type.FAILED;
+        StoredCertificate.Outcome outcome = new StoredCertificate.Outcome(type, clock.instant(), failed ? state.failures : 0,
+                failed && cause != null ? Optional.ofNullable(cause.getMessage()) : Optional.empty(),
+                failed ? Optional.ofNullable(next) : Optional.empty());
+        try {
+            outcomes.store(state.certificate.storageName(), state.certificate.name(), state.certificate.domains(), outcome);
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("Cannot record the outcome for {} in {}: {}", state.certificate.name(), storage, e.toString());
+        }
+    }
+
     private void publish(CertificateEvent.Type type, State state, AutocertException cause, Instant next, List<CertifiedKey> all) {
         CertifiedKey current = state.current;
         String name = state.certificate.name();
+        if (type == CertificateEvent.Type.OBTAINED || type == CertificateEvent.Type.RENEWED || type == CertificateEvent.Type.FAILED) {
+            recordOutcome(type, state, cause, next);
+        }
         switch (type) {
             case LOADED -> {
                 if (state.pending == null) {
@@ -1105,6 +1353,8 @@ public final class CertificateManager implements AutoCloseable {
         volatile AriRecords.Record ari;
         Lineages.Meta meta;
         Integer knownVersion;
+        /** The serial storage recorded as revoked that this engine has acted on; scheduler thread only. */
+        String revokedSerial;
         int damagedVersion = -1;
         IOException readError;
         Instant ariRetryAt;
@@ -1117,16 +1367,39 @@ public final class CertificateManager implements AutoCloseable {
     }
 
     /** Collects what an engine needs besides its settings. Not thread-safe. */
+    /**
+     * The dns-01 solver of the {@code autocert-dns} module, found on the class path of Autocert
+     * itself or of the thread's context (a web application's).
+     */
+    private static ChallengeSolver dns01Solver(AutocertSettings settings, DnsProvider provider) {
+        List<ClassLoader> loaders = new ArrayList<>();
+        loaders.add(CertificateManager.class.getClassLoader());
+        ClassLoader context = Thread.currentThread().getContextClassLoader();
+        if (context != null && context != loaders.get(0)) {
+            loaders.add(context);
+        }
+        for (ClassLoader loader : loaders) {
+            for (Dns01SolverFactory factory : ServiceLoader.load(Dns01SolverFactory.class, loader)) {
+                return factory.create(settings, provider);
+            }
+        }
+        throw new InvalidSettingException(AutocertSettings.PREFIX + AutocertSettings.CHALLENGES,
+                "includes dns-01, which needs the autocert-dns module (dev.autocert:autocert-dns and its dependencies) on the "
+                + "class path beside autocert-core; add it, or remove dns-01");
+    }
+
     public static final class Builder {
         private final AutocertSettings settings;
         private Storage storage;
         private final List<CertificateListener> listeners = new ArrayList<>();
         private final List<ChallengeSolver> solvers = new ArrayList<>();
+        private DnsProvider dnsProvider;
         private RetrySchedule retrySchedule = RetrySchedule.defaults();
         private Clock clock = Clock.systemUTC();
         private Duration storageCheckInterval = STORAGE_CHECK_INTERVAL;
         private Duration onDemandWait = ON_DEMAND_WAIT;
         private int onDemandOrdersPerMinute = OnDemandPolicy.ORDERS_PER_MINUTE;
+        private boolean runsDeployHook = true;
 
         private Builder(AutocertSettings settings) {
             this.settings = requireNonNull(settings, "settings");
@@ -1150,6 +1423,15 @@ public final class CertificateManager implements AutoCloseable {
         /** Adds a challenge solver, for example for dns-01; it replaces the built-in one of its type. */
         public Builder solver(ChallengeSolver solver) {
             solvers.add(requireNonNull(solver, "solver"));
+            return this;
+        }
+
+        /**
+         * Sets the DNS-01 provider, in place of the one {@code autocert.dns-provider} names; the
+         * {@code autocert-dns} module still checks propagation before the CA validates.
+         */
+        public Builder dnsProvider(DnsProvider provider) {
+            this.dnsProvider = requireNonNull(provider, "provider");
             return this;
         }
 
@@ -1179,6 +1461,17 @@ public final class CertificateManager implements AutoCloseable {
         /** How often storage is checked for versions other processes stored; tests shorten it. */
         Builder storageCheckInterval(Duration interval) {
             this.storageCheckInterval = requireNonNull(interval, "interval");
+            return this;
+        }
+
+        /**
+         * Sets whether the engine runs {@code autocert.deploy-hook} itself after each certificate it
+         * obtains or renews (true unless set). A tool that runs the hook itself, in order with its
+         * other hooks, turns it off: the {@code autocert} command does, for {@code certonly} and
+         * {@code renew}.
+         */
+        public Builder runsDeployHook(boolean runs) {
+            this.runsDeployHook = runs;
             return this;
         }
 

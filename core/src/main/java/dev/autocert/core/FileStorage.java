@@ -219,7 +219,15 @@ public final class FileStorage implements Storage {
         // Remove directories left empty, up to the root, so listings stay clean.
         for (Path dir = target.getParent(); dir != null && !dir.equals(root); dir = dir.getParent()) {
             if (Files.isSymbolicLink(dir)) {
-                break; // a set (live/NAME): its link stays while it holds values
+                // A set (live/NAME): its link stays while it holds values, and goes, with the
+                // set's directory, when the last one is deleted.
+                Path set = dir.getParent().resolve(Files.readSymbolicLink(dir)).normalize();
+                if (!set.startsWith(dir.getParent()) || !isEmptyDirectory(set)) {
+                    break;
+                }
+                Files.delete(dir);
+                Files.deleteIfExists(set);
+                continue;
             }
             try {
                 Files.delete(dir);
@@ -228,6 +236,14 @@ public final class FileStorage implements Storage {
             }
         }
         return existed;
+    }
+
+    private static boolean isEmptyDirectory(Path dir) throws IOException {
+        try (Stream<Path> entries = Files.list(dir)) {
+            return entries.findAny().isEmpty();
+        } catch (NoSuchFileException e) {
+            return true;
+        }
     }
 
     private void writeDurably(Path file, byte[] value) throws IOException {

@@ -39,6 +39,8 @@ final class Lineages {
 
     private static final Logger LOG = LoggerFactory.getLogger(Lineages.class);
     private static final Pattern VERSION_FILE = Pattern.compile(".*/privkey(\\d+)\\.pem");
+    /** The directories that hold one file per lineage, {@code DIR/NAME.EXT}, besides {@code renewal/}. */
+    private static final List<String> RECORD_DIRECTORIES = List.of("ari", "status", "renewal-options");
 
     private final Storage storage;
 
@@ -56,7 +58,33 @@ final class Lineages {
      *     need not check again (a signature per certificate, the bulk of a large start-up)
      */
     record Meta(int version, URI ca, List<String> domains, KeyType keyType, Instant stored, boolean ari, Optional<String> profile,
-            Optional<String> digest) {
+            Optional<String> digest, Optional<Revoked> revoked) {
+
+        /** What a version records before anything revokes it. */
+        Meta(int version, URI ca, List<String> domains, KeyType keyType, Instant stored, boolean ari, Optional<String> profile,
+                Optional<String> digest) {
+            this(version, ca, domains, keyType, stored, ari, profile, digest, Optional.empty());
+        }
+    }
+
+    /**
+     * That the certificate with {@code serial} was revoked at its CA, as {@code autocert revoke}
+     * records it in {@code renewal/NAME.properties} ({@code revoked-serial}, {@code revoked-at},
+     * {@code revoked-reason}). It concerns the current version only while the serials match:
+     * the next version's commit rewrites the file without it.
+     *
+     * @param reason the RFC 5280 reason name, such as {@code keyCompromise}
+     */
+    record Revoked(String serial, Instant at, String reason) {
+    }
+
+    /**
+     * What a storage check needs of a lineage, from its one small renewal file.
+     *
+     * @param version the current version; empty when the file cannot be parsed
+     * @param revokedSerial the serial recorded as revoked, if any
+     */
+    record Head(Optional<Integer> version, Optional<String> revokedSerial) {
     }
 
     /** What {@link #load} found. */
@@ -129,6 +157,97 @@ final class Lineages {
         }
     }
 
+    /** What {@code renewal/NAME.properties} of {@code storageName} records; empty when there is none or it cannot be parsed. */
+    Optional<Meta> meta(String storageName) throws IOException {
+        Optional<byte[]> metaBytes = storage.load(metaKey(storageName));
+        if (metaBytes.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(parseMeta(metaBytes.get()));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The current version of {@code storageName} and the serial recorded as revoked, read
+     * cheaply; empty when no lineage is stored under the name (never stored, or deleted).
+     */
+    Optional<Head> head(String storageName) throws IOException {
+        Optional<byte[]> metaBytes = storage.load(metaKey(storageName));
+        if (metaBytes.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            Meta meta = parseMeta(metaBytes.get());
+            return Optional.of(new Head(Optional.of(meta.version()), meta.revoked().map(Revoked::serial)));
+        } catch (IOException e) {
+            return Optional.of(new Head(Optional.empty(), Optional.empty()));
+        }
+    }
+
+    /**
+     * Records in {@code renewal/NAME.properties} that the certificate {@code revoked.serial()}
+     * was revoked, keeping every other entry of the file; one atomic write. The caller holds the
+     * certificate's lock, so no new version is committed in between.
+     *
+     * @return whether it was recorded: false when no lineage is stored under the name
+     */
+    boolean markRevoked(String storageName, Revoked revoked) throws IOException {
+        Optional<byte[]> metaBytes = storage.load(metaKey(storageName));
+        if (metaBytes.isEmpty()) {
+            return false;
+        }
+        Properties p = new Properties();
+        p.load(new ByteArrayInputStream(metaBytes.get()));
+        p.setProperty("revoked-serial", revoked.serial());
+        p.setProperty("revoked-at", revoked.at().toString());
+        p.setProperty("revoked-reason", revoked.reason());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        p.store(out, "Autocert lineage: the current version and how it was ordered");
+        storage.store(metaKey(storageName), out.toByteArray());
+        return true;
+    }
+
+    /**
+     * Deletes the lineage {@code storageName}: {@code renewal/NAME.properties} first (so a
+     * reader finds no lineage rather than a damaged one), then {@code live/NAME}, every version
+     * in {@code archive/NAME}, and its records in {@code ari/}, {@code status/} and {@code
+     * renewal-options/} (the command line's). Nothing of
+     * another lineage is touched. The caller holds the certificate's lock. Running it again after
+     * a crash removes what is left.
+     *
+     * @return the keys deleted, empty when nothing of the lineage was stored
+     */
+    List<String> delete(String storageName) throws IOException {
+        List<String> keys = new java.util.ArrayList<>();
+        if (storage.load(metaKey(storageName)).isPresent()) {
+            keys.add(metaKey(storageName));
+        }
+        keys.addAll(storage.list(liveKey(storageName)));
+        keys.addAll(storage.list("archive/" + storageName));
+        for (String directory : RECORD_DIRECTORIES) {
+            for (String key : storage.list(directory)) {
+                String file = key.substring(directory.length() + 1);
+                int dot = file.lastIndexOf('.');
+                if (!file.contains("/") && dot > 0 && file.substring(0, dot).equals(storageName)) {
+                    keys.add(key);
+                }
+            }
+        }
+        List<String> deleted = new java.util.ArrayList<>();
+        for (String key : keys) {
+            if (storage.delete(key)) {
+                deleted.add(key);
+            }
+        }
+        if (!deleted.isEmpty()) {
+            LOG.info("Deleted lineage {} from {}: {} files", storageName, storage, deleted.size());
+        }
+        return List.copyOf(deleted);
+    }
+
     /**
      * Stores {@code key} as the next version of its lineage and makes it current.
      *
@@ -147,6 +266,40 @@ final class Lineages {
             throw new IOException("the private key does not match the certificate chain; nothing was stored");
         }
         Meta meta = new Meta(version, ca, certificate.domains(), keyType, Instant.now(), ari, profile,
+                Optional.of(digest(files.privkey(), files.fullchain())));
+        storage.store(metaKey(name), formatMeta(meta)); // the commit
+        storage.storeSet(liveKey(name), files.asMap());
+        return new Stored(key.withVersion(version), meta);
+    }
+
+    /**
+     * Writes the archive files of {@code key} as version {@code version} of {@code storageName},
+     * numbered as another client numbered it (an import), without making it current.
+     */
+    void storeArchived(String storageName, CertifiedKey key, int version) throws IOException {
+        PemFiles files = PemFiles.of(key);
+        storage.store(archiveKey(storageName, "privkey", version), files.privkey());
+        storage.store(archiveKey(storageName, "cert", version), files.cert());
+        storage.store(archiveKey(storageName, "chain", version), files.chain());
+        storage.store(archiveKey(storageName, "fullchain", version), files.fullchain());
+    }
+
+    /**
+     * Stores {@code key} as version {@code version} of its lineage and makes it current: archive
+     * files, then {@code renewal/NAME.properties} (the commit), then {@code live/NAME}, as
+     * {@link #store} does but keeping the number another client gave the version (an import).
+     * ARI is not recorded as offered: the engine asks the CA's ARI from its own first renewal on.
+     *
+     * @throws IOException when the key does not match the chain (nothing is stored) or storage fails
+     */
+    Stored storeImported(ManagedCertificate certificate, CertifiedKey key, int version, URI ca, KeyType keyType) throws IOException {
+        if (!key.keyMatches()) {
+            throw new IOException("the private key of version " + version + " does not match its certificate chain; nothing was stored");
+        }
+        String name = certificate.storageName();
+        storeArchived(name, key, version);
+        PemFiles files = PemFiles.of(key);
+        Meta meta = new Meta(version, ca, certificate.domains(), keyType, Instant.now(), false, Optional.empty(),
                 Optional.of(digest(files.privkey(), files.fullchain())));
         storage.store(metaKey(name), formatMeta(meta)); // the commit
         storage.storeSet(liveKey(name), files.asMap());
@@ -262,9 +415,20 @@ final class Lineages {
             return new Meta(Integer.parseInt(p.getProperty("version")), URI.create(p.getProperty("ca")),
                     List.of(p.getProperty("domains").split(",")), KeyType.parse("key-type", p.getProperty("key-type")),
                     Instant.parse(p.getProperty("stored")), Boolean.parseBoolean(p.getProperty("ari")),
-                    Optional.ofNullable(p.getProperty("profile")), Optional.ofNullable(p.getProperty("digest")));
+                    Optional.ofNullable(p.getProperty("profile")), Optional.ofNullable(p.getProperty("digest")),
+                    Optional.ofNullable(p.getProperty("revoked-serial")).map(serial -> new Revoked(serial,
+                            revokedAt(p.getProperty("revoked-at")), p.getProperty("revoked-reason", "unspecified"))));
         } catch (RuntimeException e) {
             throw new IOException("renewal properties are incomplete (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    /** When a revocation was recorded; a damaged time never makes the lineage damaged, since the revocation itself stands. */
+    private static Instant revokedAt(String text) {
+        try {
+            return Instant.parse(text);
+        } catch (RuntimeException e) {
+            return Instant.EPOCH;
         }
     }
 
@@ -276,6 +440,11 @@ final class Lineages {
          * names it covers until its replacement arrives.
          */
         Optional<String> mismatch(ManagedCertificate certificate, List<URI> cas, KeyType keyType, Instant now) {
+            Optional<Revoked> revoked = revoked();
+            if (revoked.isPresent()) {
+                return Optional.of("version " + meta.version() + " was revoked at " + revoked.get().at() + " ("
+                        + revoked.get().reason() + ")");
+            }
             if (!key.validAt(now)) {
                 return Optional.of("version " + meta.version() + " is not valid now (" + key.notBefore() + " to " + key.notAfter() + ")");
             }
@@ -296,6 +465,11 @@ final class Lineages {
                         + AutocertSettings.CA + " no longer lists");
             }
             return Optional.empty();
+        }
+
+        /** That this version was revoked, when {@code renewal/NAME.properties} records it. */
+        Optional<Revoked> revoked() {
+            return meta.revoked().filter(r -> r.serial().equalsIgnoreCase(key.serial()));
         }
 
         /** The configured names this version covers and can serve now. */

@@ -31,7 +31,7 @@ public record ManagedCertificate(String name, List<String> domains) {
      * The lineage name as used in storage keys: {@code *.example.com} becomes {@code _.example.com},
      * and the colons of an IPv6 address become {@code _} ({@code 2001:db8::7} is {@code 2001_db8__7}).
      */
-    String storageName() {
+    public String storageName() {
         return name.replace('*', '_').replace(':', '_');
     }
 }

@@ -11,7 +11,8 @@
  * {@link dev.autocert.core.CertificateListener}, {@link dev.autocert.core.Http01Tokens},
  * {@link dev.autocert.core.ChallengeSolver}, {@link dev.autocert.core.ChallengeData},
  * {@link dev.autocert.core.Storage}, {@link dev.autocert.core.FileStorage},
- * {@link dev.autocert.core.RetrySchedule} and {@link dev.autocert.core.KeyStores}.
+ * {@link dev.autocert.core.RetrySchedule}, {@link dev.autocert.core.KeyStores} and
+ * {@link dev.autocert.core.AccountManager} (with its {@code AccountInfo}).
  * Everything else is package-private.
  */
 package dev.autocert.core;

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -230,5 +231,57 @@ class AutocertSettingsTest {
         AutocertSettings settings = AutocertSettings.fromProperties(with("autocert.domains", "a.example.com;b.example.com",
                 "autocert.key-type", "rsa-2048", "autocert.email", "admin@example.com"));
         assertEquals(settings.toString(), settings.toBuilder().build().toString());
+    }
+
+    @Test
+    void readsDnsSettings() {
+        AutocertSettings settings = AutocertSettings.fromProperties(with("autocert.domains", "*.example.com,example.com",
+                "autocert.challenges", "dns-01", "autocert.dns-provider", "RFC2136", "autocert.dns-credentials", "/etc/autocert/rfc2136.ini",
+                "autocert.dns-credentials-permissions", "warn", "autocert.dns-propagation-timeout", "90",
+                "autocert.dns-polling-interval", "5s", "autocert.dns-ttl", "60", "autocert.dns-resolvers", "192.0.2.53, [2001:db8::53]:5353",
+                "autocert.dns-propagation-check", "Resolvers"));
+        DnsSettings dns = settings.dns();
+        assertEquals(Optional.of("rfc2136"), dns.provider());
+        assertEquals(Optional.of(Path.of("/etc/autocert/rfc2136.ini")), dns.credentials());
+        assertFalse(dns.credentialsStrict());
+        assertEquals(Optional.of(java.time.Duration.ofSeconds(90)), dns.propagationTimeout());
+        assertEquals(Optional.of(java.time.Duration.ofSeconds(5)), dns.pollingInterval());
+        assertEquals(60, dns.ttl().getAsInt());
+        assertEquals(List.of("192.0.2.53", "[2001:db8::53]:5353"), dns.resolvers());
+        assertEquals(DnsSettings.PropagationCheck.RESOLVERS, dns.propagationCheck());
+        assertEquals(dns.toString(), settings.toBuilder().build().dns().toString());
+
+        DnsSettings defaults = AutocertSettings.fromProperties(with()).dns();
+        assertTrue(defaults.provider().isEmpty());
+        assertTrue(defaults.credentialsStrict());
+        assertEquals(DnsSettings.PropagationCheck.AUTHORITATIVE, defaults.propagationCheck());
+    }
+
+    @Test
+    void refusesDnsSettingsThatCannotWork() {
+        InvalidSettingException noDns01 = invalid(with("autocert.dns-provider", "cloudflare"));
+        assertEquals("autocert.dns-provider", noDns01.setting());
+        assertTrue(noDns01.getMessage().contains("does not include dns-01; add it"), noDns01.getMessage());
+
+        InvalidSettingException noProvider = invalid(with("autocert.challenges", "dns-01", "autocert.dns-credentials", "/etc/x.ini"));
+        assertEquals("autocert.dns-credentials", noProvider.setting());
+
+        assertEquals("autocert.dns-propagation-check", invalid(with("autocert.dns-propagation-check", "everywhere")).setting());
+        assertEquals("autocert.dns-credentials-permissions", invalid(with("autocert.dns-credentials-permissions", "lax")).setting());
+        assertEquals("autocert.dns-ttl", invalid(with("autocert.dns-ttl", "0")).setting());
+        assertEquals("autocert.dns-propagation-timeout", invalid(with("autocert.dns-propagation-timeout", "0s")).setting());
+        InvalidSettingException resolvers = invalid(with("autocert.dns-resolvers", "192.0.2.53:99999"));
+        assertEquals("autocert.dns-resolvers", resolvers.setting());
+        assertTrue(resolvers.getMessage().contains("'192.0.2.53:99999'"), resolvers.getMessage());
+    }
+
+    @Test
+    void dns01WithoutTheDnsModuleStopsStartUpNamingIt() {
+        // core's own tests run without autocert-dns on the class path, as a server would that lacks it
+        AutocertSettings settings = AutocertSettings.fromProperties(with("autocert.domains", "*.example.com",
+                "autocert.challenges", "dns-01", "autocert.dns-provider", "rfc2136", "autocert.storage", dir.toString()));
+        InvalidSettingException e = assertThrows(InvalidSettingException.class, () -> CertificateManager.builder(settings).build());
+        assertEquals("autocert.challenges", e.setting());
+        assertTrue(e.getMessage().contains("needs the autocert-dns module"), e.getMessage());
     }
 }
