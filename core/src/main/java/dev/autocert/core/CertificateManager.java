@@ -1256,6 +1256,7 @@ public final class CertificateManager implements AutoCloseable {
     private void publish(CertificateEvent.Type type, State state, AutocertException cause, Instant next, List<CertifiedKey> all) {
         CertifiedKey current = state.current;
         String name = state.certificate.name();
+        Instant at = clock.instant(); // when it happened: before the outcome's storage write, which may take a while
         if (type == CertificateEvent.Type.OBTAINED || type == CertificateEvent.Type.RENEWED || type == CertificateEvent.Type.FAILED) {
             recordOutcome(type, state, cause, next);
         }
@@ -1282,7 +1283,7 @@ public final class CertificateManager implements AutoCloseable {
             LOG.debug("Failure details for {}", name, cause);
         }
         dispatch(new CertificateEvent(type, name, current, all, Optional.ofNullable(cause),
-                state.failures, Optional.ofNullable(next), clock.instant()));
+                state.failures, Optional.ofNullable(next), at));
     }
 
     /**
