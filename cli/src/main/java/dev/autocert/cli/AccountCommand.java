@@ -71,31 +71,10 @@ abstract class AccountCommand extends SettingsCommand {
     }
 
     private static String field(String name, String value) {
-        return quote(name) + ":" + quote(value);
+        return CertificateReport.string(name) + ":" + CertificateReport.string(value);
     }
 
     private static String array(List<String> values) {
-        return values.stream().map(AccountCommand::quote).collect(Collectors.joining(",", "[", "]"));
-    }
-
-    private static String quote(String value) {
-        StringBuilder out = new StringBuilder("\"");
-        for (char c : value.toCharArray()) {
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        return out.append('"').toString();
+        return values.stream().map(CertificateReport::string).collect(Collectors.joining(",", "[", "]"));
     }
 }
