@@ -72,7 +72,9 @@ class TomcatDistributionIT {
         run(List.of("sh", home.resolve("bin/makebase.sh").toString(), base.toString()));
         Files.writeString(base.resolve("webapps/ROOT/index.html"), "Hello from a stock Tomcat\n");
         httpsPort = TestTomcat.freePort();
-        shutdownPort = TestTomcat.freePort();
+        do {
+            shutdownPort = TestTomcat.freePort(); // a port just released may be handed out twice
+        } while (shutdownPort == httpsPort);
     }
 
     @AfterEach
