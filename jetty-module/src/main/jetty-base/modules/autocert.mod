@@ -54,8 +54,21 @@ jetty.sslContext.keyStorePath?=
 ## A PEM file of roots trusted for the CA's HTTPS, in addition to the JDK's (private or test CA).
 # autocert.ca-trust=
 
-## The directory where accounts and certificates are kept.
+## Where accounts and certificates are kept: a directory (relative to jetty.base),
+## jdbc:postgresql://HOST/DB (module autocert-store-jdbc) or vault:https://HOST:8200/MOUNT/PATH
+## (module autocert-store-vault). docs/storage.md has each store's settings.
 # autocert.storage=autocert
+
+## PostgreSQL user and password (else the URL's own, PGUSER/PGPASSWORD or ~/.pgpass).
+# autocert.storage-username=
+# autocert.storage-password=
+
+## Vault: a token file (else VAULT_TOKEN), or AppRole with a role ID and a secret ID file;
+## PEM certificates to trust for Vault's HTTPS.
+# autocert.vault-token-file=
+# autocert.vault-role-id=
+# autocert.vault-secret-id-file=
+# autocert.vault-ca-cert=
 
 ## The key of each certificate: ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096.
 # autocert.key-type=ec-p256

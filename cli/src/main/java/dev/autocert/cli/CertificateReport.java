@@ -28,10 +28,10 @@ final class CertificateReport {
     private static final String RESET = "\u001b[0m";
 
     private final List<StoredCertificate> certificates;
-    private final Path directory;
+    private final String directory;
     private final Instant now;
 
-    CertificateReport(List<StoredCertificate> certificates, Path directory, Instant now) {
+    CertificateReport(List<StoredCertificate> certificates, String directory, Instant now) {
         this.certificates = List.copyOf(certificates);
         this.directory = directory;
         this.now = now;
@@ -115,7 +115,7 @@ final class CertificateReport {
         return colour ? code + text + RESET : text;
     }
 
-    private Path live(StoredCertificate c, String file) {
+    private String live(StoredCertificate c, String file) {
         return CliStorage.live(directory, c.lineage(), file + ".pem");
     }
 

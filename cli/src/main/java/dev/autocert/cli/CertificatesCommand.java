@@ -31,7 +31,7 @@ final class CertificatesCommand extends SettingsCommand {
     @Override
     public Integer call() {
         AutocertSettings settings = storageSettings();
-        Path directory = CliStorage.directory(settings);
+        String directory = CliStorage.where(settings);
         List<StoredCertificate> certificates;
         try {
             certificates = CliStorage.list(CliStorage.of(settings, false));
@@ -52,7 +52,7 @@ final class CertificatesCommand extends SettingsCommand {
             console.println(report.json());
         } else {
             String text = report.text(CertificateReport.colourTerminal());
-            if (certificates.isEmpty() && !Files.isDirectory(directory)) {
+            if (certificates.isEmpty() && CliStorage.directory(settings).filter(Files::isDirectory).isEmpty()) {
                 text += " The directory does not exist: check --storage (autocert.storage) or --config.";
             }
             console.println(text);

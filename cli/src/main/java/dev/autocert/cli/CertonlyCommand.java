@@ -67,7 +67,7 @@ final class CertonlyCommand extends SettingsCommand {
             if (result.issued()) {
                 remember(options, run, certificate);
             }
-            Path fullchain = CliStorage.live(run.directory(), certificate.storageName(), "fullchain.pem");
+            String fullchain = CliStorage.live(run.directory(), certificate.storageName(), "fullchain.pem");
             switch (result.outcome()) {
                 case OBTAINED, RENEWED -> {
                     if (dryRun) {
@@ -112,7 +112,7 @@ final class CertonlyCommand extends SettingsCommand {
      * when they name one certificate), or with {@code --cert-name} alone those of the configured
      * or stored certificate of that name.
      */
-    private List<String> domains(AutocertSettings base, Path directory) {
+    private List<String> domains(AutocertSettings base, String directory) {
         boolean domainsGiven = spec.commandLine().getParseResult().hasMatchedOption("--domains");
         List<ManagedCertificate> configured = base.certificates();
         String wanted = certName == null ? null : certName.trim().toLowerCase(Locale.ROOT);
@@ -147,7 +147,7 @@ final class CertonlyCommand extends SettingsCommand {
             return CliStorage.list(CliStorage.of(base, false)).stream().filter(c -> c.name().equals(wanted) || c.lineage().equals(wanted))
                     .map(StoredCertificate::domains).filter(d -> !d.isEmpty()).findFirst();
         } catch (IOException e) {
-            throw new Failures.CommandFailure(ExitCodes.FAILURE, "Cannot read the storage " + CliStorage.directory(base) + ": " + e);
+            throw new Failures.CommandFailure(ExitCodes.FAILURE, "Cannot read the storage " + CliStorage.where(base) + ": " + e);
         }
     }
 }

@@ -2,12 +2,13 @@ package dev.autocert.cli;
 
 import dev.autocert.core.AutocertSettings;
 import dev.autocert.core.CertificateManager;
-import dev.autocert.core.FileStorage;
+import dev.autocert.core.StorageSettings;
 import dev.autocert.core.Storage;
 import dev.autocert.core.StoredCertificate;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The storage a verb works on: the directory in {@code autocert.storage}, or {@code ~/.autocert}
@@ -16,18 +17,29 @@ import java.util.List;
  */
 final class CliStorage {
 
+    private static final Path DEFAULT = Path.of(System.getProperty("user.home"), ".autocert");
+
     private CliStorage() {
     }
 
-    /** The storage directory of {@code settings}. */
-    static Path directory(AutocertSettings settings) {
-        return settings.storage().orElse(Path.of(System.getProperty("user.home"), ".autocert")).toAbsolutePath().normalize();
+    /** The storage directory of {@code settings}; empty when {@code autocert.storage} is a database or Vault. */
+    static Optional<Path> directory(AutocertSettings settings) {
+        if (settings.storageSettings().location().isPresent() && settings.storage().isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(settings.storage().orElse(DEFAULT).toAbsolutePath().normalize());
     }
 
-    /** The store in {@link #directory}; with {@code dryRun}, one that reads it and writes nothing to it. */
+    /** Where the store is, for messages: its directory, or its URL without secrets. */
+    static String where(AutocertSettings settings) {
+        return directory(settings).map(Path::toString)
+                .orElseGet(() -> StorageSettings.redact(settings.storageSettings().location().orElseThrow()));
+    }
+
+    /** The store {@code autocert.storage} names; with {@code dryRun}, one that reads it and writes nothing to it. */
     static Storage of(AutocertSettings settings, boolean dryRun) {
-        FileStorage files = new FileStorage(directory(settings));
-        return dryRun ? new DryRunStorage(files) : files;
+        Storage storage = Storage.of(settings, DEFAULT);
+        return dryRun ? new DryRunStorage(storage) : storage;
     }
 
     /**
@@ -42,8 +54,12 @@ final class CliStorage {
         }
     }
 
-    /** The file {@code live/LINEAGE/FILE} that other programs read, such as {@code fullchain.pem}. */
-    static Path live(Path directory, String lineage, String file) {
-        return directory.resolve("live").resolve(lineage).resolve(file);
+    /**
+     * The file {@code live/LINEAGE/FILE} that other programs read, such as {@code fullchain.pem},
+     * under {@code where} ({@link #where}); for a database or Vault, the key there.
+     */
+    static String live(String where, String lineage, String file) {
+        String key = "live/" + lineage + (file.isEmpty() ? "" : "/" + file);
+        return where.matches("[A-Za-z][A-Za-z0-9+.-]+:.*") ? where + " " + key : Path.of(where).resolve(key).toString();
     }
 }

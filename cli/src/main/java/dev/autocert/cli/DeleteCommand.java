@@ -33,7 +33,7 @@ final class DeleteCommand extends SettingsCommand {
     @Override
     public Integer call() throws AutocertException {
         AutocertSettings settings = storageSettings();
-        Path storageDirectory = CliStorage.directory(settings);
+        String storageDirectory = CliStorage.where(settings);
         CertificateRevoker revoker = new CertificateRevoker(settings, CliStorage.of(settings, false));
         requireStored(revoker, certName, storageDirectory);
         if (!nonInteractive) {
@@ -58,7 +58,7 @@ final class DeleteCommand extends SettingsCommand {
     }
 
     /** Fails with exit code 1, naming {@code --cert-name} and what is stored, unless {@code name} is a lineage in storage. */
-    static void requireStored(CertificateRevoker revoker, String name, Path storageDirectory) throws AutocertException {
+    static void requireStored(CertificateRevoker revoker, String name, String storageDirectory) throws AutocertException {
         List<String> stored = revoker.names();
         String lineage = name.trim().toLowerCase(Locale.ROOT).replace('*', '_').replace(':', '_');
         if (!stored.contains(lineage)) {

@@ -136,7 +136,7 @@ final class HookOptions {
             return;
         }
         Map<String, String> env = new LinkedHashMap<>();
-        env.put("RENEWED_LINEAGE", lineage.toAbsolutePath().normalize().toString());
+        env.put("RENEWED_LINEAGE", lineage.isAbsolute() ? lineage.normalize().toString() : lineage.toString());
         env.put("RENEWED_DOMAINS", String.join(" ", domains));
         for (Hook hook : hooks) {
             run(hook, "the deploy hook for " + name, env, "; the certificate is stored all the same", console);
@@ -176,7 +176,7 @@ final class HookOptions {
      */
     List<Hook> hooks(String kind, Path storage, String command, String label, Console console) {
         List<Hook> result = new ArrayList<>();
-        List<Path> directoryHooks = directoryHooksApply() ? executables(storage.resolve(DIRECTORY).resolve(kind), console) : List.of();
+        List<Path> directoryHooks = directoryHooksApply() && storage != null ? executables(storage.resolve(DIRECTORY).resolve(kind), console) : List.of();
         directoryHooks.forEach(p -> result.add(new Hook(p.toString(), List.of(p.toString()))));
         if (command != null && !isOneOf(command, directoryHooks)) {
             result.add(new Hook(label, List.of("/bin/sh", "-c", command)));

@@ -67,7 +67,7 @@ final class ImportCertbotCommand extends SettingsCommand {
     @Override
     public Integer call() throws IOException {
         AutocertSettings settings = storageSettings();
-        Path storageDirectory = CliStorage.directory(settings);
+        String storageDirectory = CliStorage.where(settings);
         CertbotDirectory certbot = CertbotDirectory.open(directory);
         List<String> names = selected(certbot);
         Storage storage = CliStorage.of(settings, dryRun);
@@ -200,10 +200,10 @@ final class ImportCertbotCommand extends SettingsCommand {
     }
 
     /** Imports one lineage; on failure sets {@code candidate.problem} and returns empty. */
-    private Optional<Imported> importLineage(StorageImport imports, Candidate candidate, Path storageDirectory) throws IOException {
+    private Optional<Imported> importLineage(StorageImport imports, Candidate candidate, String storageDirectory) throws IOException {
         CertbotDirectory.Lineage lineage = candidate.lineage;
         String first = candidate.domains.get(0);
-        String liveDirectory = storageDirectory.resolve("live").resolve(StorageImport.lineageName(candidate.domains)).toString();
+        String liveDirectory = CliStorage.live(storageDirectory, StorageImport.lineageName(candidate.domains), "");
         CertbotSettings mapped = CertbotSettings.of(lineage.conf(), lineage.server(), lineage.name(), candidate.domains,
                 candidate.keyType, liveDirectory);
         CertifiedKey certbotCurrent = lineage.currentKey();
@@ -286,7 +286,7 @@ final class ImportCertbotCommand extends SettingsCommand {
         return email;
     }
 
-    private void report(Console console, CertbotDirectory certbot, Path storageDirectory, List<Imported> imported,
+    private void report(Console console, CertbotDirectory certbot, String storageDirectory, List<Imported> imported,
             List<String> accountLines, Map<String, String> failed, List<String> todo, Optional<String> email) {
         String verb = dryRun ? "Would import" : "Imported";
         if (!imported.isEmpty()) {
@@ -336,7 +336,7 @@ final class ImportCertbotCommand extends SettingsCommand {
      * The settings for the imported lineages: each setting their renewal options agree on, and,
      * where they differ, the value most of them need, with a note on what changes for the others.
      */
-    private static Map<String, String> properties(List<Imported> imported, Path storageDirectory, Optional<String> email, Console console) {
+    private static Map<String, String> properties(List<Imported> imported, String storageDirectory, Optional<String> email, Console console) {
         Map<String, String> properties = new LinkedHashMap<>();
         String p = AutocertSettings.PREFIX;
         properties.put(p + "domains", imported.stream().map(i -> String.join(",", i.domains())).collect(Collectors.joining(";")));

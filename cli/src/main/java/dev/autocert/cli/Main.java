@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
             UnregisterCommand.class,
             ShowAccountCommand.class,
             ImportCertbotCommand.class,
+            MigrateCommand.class,
             CommandLine.HelpCommand.class,
             picocli.AutoComplete.GenerateCompletion.class
         },

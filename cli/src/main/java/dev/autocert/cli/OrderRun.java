@@ -35,7 +35,9 @@ final class OrderRun implements AutoCloseable {
     private final HookOptions hooks;
     private final ChallengeOptions challenges;
     private final Storage storage;
+    /** The storage directory; null for a database or Vault store. */
     private final Path directory;
+    private final String where;
     private final boolean dryRun;
     private boolean preRan;
     private StandaloneResponder responder;
@@ -51,14 +53,15 @@ final class OrderRun implements AutoCloseable {
         this.hooks = requireNonNull(hooks, "hooks");
         this.challenges = requireNonNull(challenges, "challenges");
         challenges.webroot(); // checks --webroot before anything runs
-        this.directory = CliStorage.directory(settings);
+        this.directory = CliStorage.directory(settings).orElse(null);
+        this.where = CliStorage.where(settings);
         this.storage = CliStorage.of(settings, dryRun);
         this.dryRun = dryRun;
     }
 
-    /** The storage directory. */
-    Path directory() {
-        return directory;
+    /** Where the storage is, for messages: its directory or its URL. */
+    String directory() {
+        return where;
     }
 
     /** The store the run reads and writes (in memory only, for a dry run). */
@@ -136,7 +139,8 @@ final class OrderRun implements AutoCloseable {
             }
             if (result.issued()) {
                 // under --dry-run the hooks run none and say so
-                hooks.deploy(directory, directory.resolve("live").resolve(certificate.storageName()), certificate.domains(), console);
+                hooks.deploy(directory, directory != null ? directory.resolve("live").resolve(certificate.storageName())
+                        : Path.of("live", certificate.storageName()), certificate.domains(), console);
             } else if (result.outcome() == RenewalResult.Outcome.FAILED || result.outcome() == RenewalResult.Outcome.BUSY) {
                 hooks.failed(certificate.domains());
             }

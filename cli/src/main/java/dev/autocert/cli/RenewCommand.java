@@ -73,7 +73,7 @@ final class RenewCommand extends SettingsCommand {
                 return ExitCodes.OK;
             }
             for (StoredCertificate certificate : certificates) {
-                Path fullchain = CliStorage.live(run.directory(), certificate.lineage(), "fullchain.pem");
+                String fullchain = CliStorage.live(run.directory(), certificate.lineage(), "fullchain.pem");
                 RenewalResult result;
                 RenewalOptions options = RenewalOptions.load(run.storage(), certificate.lineage()).overriddenBy(typed);
                 try {

@@ -67,7 +67,7 @@ final class RevokeCommand extends SettingsCommand {
     @Override
     public Integer call() throws AutocertException {
         AutocertSettings settings = storageSettings();
-        Path storageDirectory = CliStorage.directory(settings);
+        String storageDirectory = CliStorage.where(settings);
         CertificateRevoker revoker = new CertificateRevoker(settings, CliStorage.of(settings, false));
         Console console = console();
         if (keyPath != null && target.certPath == null) {
@@ -94,7 +94,7 @@ final class RevokeCommand extends SettingsCommand {
     }
 
     /** Whether to delete after revoking: as asked, else the person at the terminal says, else keep. */
-    private boolean deleteChoice(String name, Path storageDirectory) {
+    private boolean deleteChoice(String name, String storageDirectory) {
         if (deleteAfterRevoke != null) {
             return deleteAfterRevoke;
         }
@@ -106,7 +106,7 @@ final class RevokeCommand extends SettingsCommand {
                 false);
     }
 
-    private void report(Console console, CertificateRevoker.Revocation r, Path storageDirectory) {
+    private void report(Console console, CertificateRevoker.Revocation r, String storageDirectory) {
         String what = r.name().map(n -> "certificate " + n + " (version " + r.version() + ", serial " + r.serial() + ")")
                 .orElse("certificate serial " + r.serial());
         console.println((r.alreadyRevoked() ? "Already revoked: " : "Revoked ") + what + " for " + String.join(", ", r.domains())

@@ -25,7 +25,10 @@ import picocli.CommandLine.Model.OptionSpec;
 final class SettingsOptions {
 
     /** Settings whose value is a path. */
-    private static final Set<String> PATHS = Set.of("storage", "ca-trust", "dns-credentials");
+    private static final Set<String> PATHS = Set.of("storage", "ca-trust", "dns-credentials", "vault-token-file",
+            "vault-secret-id-file", "vault-ca-cert");
+    /** A URL (jdbc:postgresql:…, vault:…), which is no path to resolve. */
+    private static final java.util.regex.Pattern URL = java.util.regex.Pattern.compile("[A-Za-z][A-Za-z0-9+.-]+:.*");
     /** Settings that are switches: {@code --agree-tos} alone means true. */
     private static final Set<String> SWITCHES = Set.of("agree-tos", "profile-required");
 
@@ -81,7 +84,7 @@ final class SettingsOptions {
             }
             Object value = option.getValue();
             String text = value instanceof String[] many ? String.join(",", many) : String.valueOf(value);
-            values.put(AutocertSettings.PREFIX + name, PATHS.contains(name) && !text.isBlank()
+            values.put(AutocertSettings.PREFIX + name, PATHS.contains(name) && !text.isBlank() && !URL.matcher(text).matches()
                     ? Path.of(text).toAbsolutePath().normalize().toString() : text);
         }
         AutocertSettings.Builder builder = AutocertSettings.builder().properties(values);
@@ -108,7 +111,7 @@ final class SettingsOptions {
             }
             String value = properties.getProperty(key).trim();
             String name = key.substring(AutocertSettings.PREFIX.length());
-            if (PATHS.contains(name) && !value.isEmpty() && !Path.of(value).isAbsolute()) {
+            if (PATHS.contains(name) && !value.isEmpty() && !URL.matcher(value).matches() && !Path.of(value).isAbsolute()) {
                 value = base.resolve(value).normalize().toString();
             }
             values.put(key, value);

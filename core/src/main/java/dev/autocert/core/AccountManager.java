@@ -65,7 +65,7 @@ public final class AccountManager {
      */
     public static AccountManager create(AutocertSettings settings) {
         requireNonNull(settings, "settings");
-        return new AccountManager(settings, new FileStorage(settings.storage().orElse(CertificateManager.defaultStorageDirectory())));
+        return new AccountManager(settings, Storage.of(settings, CertificateManager.defaultStorageDirectory()));
     }
 
     /** The accounts of {@code settings}, kept in {@code storage}. */

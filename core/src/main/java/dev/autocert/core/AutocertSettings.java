@@ -46,6 +46,12 @@ public final class AutocertSettings {
     static final String CA = "ca";
     static final String CA_TRUST = "ca-trust";
     static final String STORAGE = "storage";
+    static final String STORAGE_USERNAME = "storage-username";
+    static final String STORAGE_PASSWORD = "storage-password";
+    static final String VAULT_TOKEN_FILE = "vault-token-file";
+    static final String VAULT_ROLE_ID = "vault-role-id";
+    static final String VAULT_SECRET_ID_FILE = "vault-secret-id-file";
+    static final String VAULT_CA_CERT = "vault-ca-cert";
     static final String KEY_TYPE = "key-type";
     static final String CHALLENGES = "challenges";
     static final String HTTP_PORT = "http-port";
@@ -70,7 +76,8 @@ public final class AutocertSettings {
     static final String DEPLOY_HOOK = "deploy-hook";
 
     /** Every setting name, without the prefix, in the order the docs list them. */
-    public static final List<String> NAMES = List.of(DOMAINS, EMAIL, AGREE_TOS, CA, CA_TRUST, STORAGE, KEY_TYPE,
+    public static final List<String> NAMES = List.of(DOMAINS, EMAIL, AGREE_TOS, CA, CA_TRUST, STORAGE, STORAGE_USERNAME,
+            STORAGE_PASSWORD, VAULT_TOKEN_FILE, VAULT_ROLE_ID, VAULT_SECRET_ID_FILE, VAULT_CA_CERT, KEY_TYPE,
             CHALLENGES, HTTP_PORT, PROFILE, PROFILE_REQUIRED, EAB_KID, EAB_HMAC_KEY, PREFERRED_CHAIN, STARTUP_WAIT, ON_DEMAND, ON_DEMAND_ASK,
             DNS_PROVIDER, DNS_CREDENTIALS, DNS_CREDENTIALS_PERMISSIONS, DNS_PROPAGATION_TIMEOUT, DNS_POLLING_INTERVAL, DNS_TTL,
             DNS_RESOLVERS, DNS_PROPAGATION_CHECK, MANUAL_AUTH_HOOK, MANUAL_CLEANUP_HOOK, DEPLOY_HOOK);
@@ -84,7 +91,7 @@ public final class AutocertSettings {
     private final List<URI> cas;
     private final String caTrust;
     private final Path caTrustPath;
-    private final Path storage;
+    private final StorageSettings storage;
     private final KeyType keyType;
     private final List<ChallengeType> challenges;
     private final int httpPort;
@@ -108,7 +115,8 @@ public final class AutocertSettings {
         this.cas = List.copyOf(cas);
         this.caTrust = b.caTrust;
         this.caTrustPath = caTrustPath;
-        this.storage = b.storage;
+        this.storage = new StorageSettings(b.storage, b.storageUsername, b.storagePassword, b.vaultTokenFile, b.vaultRoleId,
+                b.vaultSecretIdFile, b.vaultCaCert);
         this.keyType = b.keyType;
         this.challenges = List.copyOf(b.challenges);
         this.httpPort = b.httpPort;
@@ -150,7 +158,13 @@ public final class AutocertSettings {
         b.agreeTos = agreeTos;
         b.caValue = String.join(",", cas.stream().map(URI::toString).toList());
         b.caTrust = caTrust;
-        b.storage = storage;
+        b.storage = storage.location().orElse(null);
+        b.storageUsername = storage.username().orElse(null);
+        b.storagePassword = storage.password().orElse(null);
+        b.vaultTokenFile = storage.vaultTokenFile().orElse(null);
+        b.vaultRoleId = storage.vaultRoleId().orElse(null);
+        b.vaultSecretIdFile = storage.vaultSecretIdFile().orElse(null);
+        b.vaultCaCert = storage.vaultCaCert().orElse(null);
         b.keyType = keyType;
         b.challenges = new ArrayList<>(challenges);
         b.httpPort = httpPort;
@@ -210,11 +224,17 @@ public final class AutocertSettings {
     }
 
     /**
-     * The storage directory ({@code autocert.storage}); empty means the adapter's default, under
-     * the server's base directory.
+     * The storage directory ({@code autocert.storage}) when it names one; empty when it is not set
+     * (the adapter's default, under the server's base directory) or names a database or Vault:
+     * see {@link #storageSettings()}.
      */
     public Optional<Path> storage() {
-        return Optional.ofNullable(storage);
+        return storage.directory();
+    }
+
+    /** {@return {@code autocert.storage} and the credentials of the store it names} */
+    public StorageSettings storageSettings() {
+        return storage;
     }
 
     /** The type of each certificate's private key ({@code autocert.key-type}). */
@@ -373,7 +393,13 @@ public final class AutocertSettings {
         private boolean agreeTos;
         private String caValue = KnownCa.LETSENCRYPT.id;
         private String caTrust;
-        private Path storage;
+        private String storage;
+        private String storageUsername;
+        private String storagePassword;
+        private Path vaultTokenFile;
+        private String vaultRoleId;
+        private Path vaultSecretIdFile;
+        private Path vaultCaCert;
         private KeyType keyType = KeyType.EC_P256;
         private List<ChallengeType> challenges = new ArrayList<>(List.of(ChallengeType.HTTP_01));
         private int httpPort = 80;
@@ -421,7 +447,13 @@ public final class AutocertSettings {
                 case AGREE_TOS -> agreeTos = parseBoolean(key, v);
                 case CA -> caValue = v.isEmpty() ? KnownCa.LETSENCRYPT.id : v;
                 case CA_TRUST -> caTrust = blankToNull(v);
-                case STORAGE -> storage = v.isEmpty() ? null : parseStorage(key, v);
+                case STORAGE -> storage = v.isEmpty() ? null : StorageSettings.parseLocation(key, v);
+                case STORAGE_USERNAME -> storageUsername = blankToNull(v);
+                case STORAGE_PASSWORD -> storagePassword = value.isEmpty() ? null : value;
+                case VAULT_TOKEN_FILE -> vaultTokenFile = v.isEmpty() ? null : parsePath(key, v);
+                case VAULT_ROLE_ID -> vaultRoleId = blankToNull(v);
+                case VAULT_SECRET_ID_FILE -> vaultSecretIdFile = v.isEmpty() ? null : parsePath(key, v);
+                case VAULT_CA_CERT -> vaultCaCert = v.isEmpty() ? null : parsePath(key, v);
                 case KEY_TYPE -> keyType = KeyType.parse(key, v);
                 case CHALLENGES -> challenges = parseChallenges(key, v);
                 case HTTP_PORT -> httpPort = parsePort(key, v);
@@ -517,7 +549,7 @@ public final class AutocertSettings {
 
         /** Sets the storage directory. */
         public Builder storage(Path directory) {
-            this.storage = directory;
+            this.storage = directory == null ? null : directory.toString();
             return this;
         }
 
@@ -798,17 +830,14 @@ public final class AutocertSettings {
             return path;
         }
 
-        private static Path parseStorage(String key, String value) {
-            if (value.startsWith("jdbc:")) {
-                throw new InvalidSettingException(key, "database storage is not available in this version; "
-                        + "give a directory, for example " + key + "=/var/lib/autocert");
-            }
+        private static Path parsePath(String key, String value) {
             try {
                 return Path.of(value);
             } catch (InvalidPathException e) {
-                throw new InvalidSettingException(key, "'" + value + "' is not a valid directory path");
+                throw new InvalidSettingException(key, "'" + value + "' is not a valid file path");
             }
         }
+
 
         private static List<String> parseOnDemand(String key, String value) {
             List<String> result = new ArrayList<>();

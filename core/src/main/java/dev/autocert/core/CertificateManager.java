@@ -71,8 +71,11 @@ public final class CertificateManager implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(CertificateManager.class);
 
-    /** How long a certificate lock outlives a holder that died. */
-    private static final Duration LOCK_LEASE = Duration.ofMinutes(2);
+    /**
+     * How long a certificate lock outlives a holder that died, in stores that keep leases (Vault);
+     * kernel file locks and database sessions end with their holder. A live holder extends it.
+     */
+    private static final Duration LOCK_LEASE = Duration.ofMinutes(1);
     /** How soon to look again when another process holds a certificate's lock. */
     private static final Duration LOCK_BUSY_RETRY = Duration.ofSeconds(2);
     /** The least time between two ARI requests for one certificate: Let's Encrypt asks for at most about two a day. */
@@ -84,7 +87,9 @@ public final class CertificateManager implements AutoCloseable {
     /** How often the scheduler thread looks at what is due; the clock it compares with may jump. */
     private static final Duration TICK = Duration.ofSeconds(1);
     /** How often storage is checked for versions other processes stored. */
-    static final Duration STORAGE_CHECK_INTERVAL = Duration.ofSeconds(5);
+    static final Duration STORAGE_CHECK_INTERVAL = Duration.ofSeconds(4);
+    /** How often a store's change marker is read: one cheap read, so new versions arrive within seconds. */
+    private static final Duration MARKER_CHECK_INTERVAL = Duration.ofSeconds(1);
     /** How long the engine waits for its listeners to take an event before it goes on. */
     private static final Duration LISTENER_WAIT = Duration.ofSeconds(10);
     /** How long a handshake for a name obtained on demand waits for its certificate before it gets the default one. */
@@ -137,12 +142,19 @@ public final class CertificateManager implements AutoCloseable {
     // Scheduler thread only.
     private final Map<String, Login> logins = new HashMap<>();
     private Instant nextStorageCheck = Instant.MIN;
+    /** The store's change marker at the last storage check; null when it keeps none or none was read. */
+    private String lastChangeMarker;
+    private Instant nextChallengeSweep = Instant.MIN;
+    /** Set by the store's watch when another process changed it: the next tick checks storage. */
+    private volatile boolean storageChanged;
+    /** Whether this engine made its store from the settings, and so closes it. */
+    private final boolean ownsStorage;
 
     private CertificateManager(Builder builder) {
         this.settings = builder.settings;
-        this.storage = builder.storage != null ? builder.storage
-                : new FileStorage(settings.storage().orElse(defaultStorageDirectory()));
-        this.tokens = new Http01Tokens();
+        this.ownsStorage = builder.storage == null;
+        this.storage = builder.storage != null ? builder.storage : Storage.of(settings, defaultStorageDirectory());
+        this.tokens = new Http01Tokens(storage);
         this.retrySchedule = builder.retrySchedule;
         this.clock = builder.clock;
         this.storageCheckInterval = builder.storageCheckInterval;
@@ -299,6 +311,7 @@ public final class CertificateManager implements AutoCloseable {
             }
             try {
                 storage.open();
+                storage.watch(() -> storageChanged = true);
             } catch (IOException e) {
                 throw new InvalidSettingException(AutocertSettings.PREFIX + AutocertSettings.STORAGE, e.getMessage());
             }
@@ -589,7 +602,7 @@ public final class CertificateManager implements AutoCloseable {
                     }
                 }
                 boolean first = state.current.placeholder();
-                orderWithFallback(state);
+                orderUnder(held, state);
                 state.failures = 0;
                 state.lastError = null;
                 return new RenewalResult(name, first ? RenewalResult.Outcome.OBTAINED : RenewalResult.Outcome.RENEWED, state.current,
@@ -686,19 +699,40 @@ public final class CertificateManager implements AutoCloseable {
         LOG.debug("Certificate manager stopped");
     }
 
-    /** Same as {@link #stop()}. */
+    /**
+     * Stops the engine as {@link #stop()} does and, when it opened its store from the settings
+     * (rather than being given one), closes it: connections and threads of a database or Vault
+     * store are released. A later {@link #start()} opens the store again.
+     */
     @Override
     public void close() {
         stop();
+        if (ownsStorage) {
+            synchronized (lifecycle) {
+                loaded = false;
+            }
+            try {
+                storage.close();
+            } catch (IOException e) {
+                LOG.warn("Cannot close storage {}: {}", storage, e.getMessage());
+            }
+        }
     }
 
     /** One look at everything, on the scheduler thread: storage changes, placeholders, what is due. */
     private void tick() {
         try {
             Instant now = clock.instant();
-            if (!now.isBefore(nextStorageCheck)) {
-                nextStorageCheck = now.plus(storageCheckInterval);
-                checkStorage();
+            if (storageChanged || !now.isBefore(nextStorageCheck)) {
+                storageChanged = false;
+                nextStorageCheck = now.plus(lastChangeMarker != null ? MARKER_CHECK_INTERVAL : storageCheckInterval);
+                if (storageChangedSinceLastCheck()) {
+                    checkStorage();
+                }
+            }
+            if (!now.isBefore(nextChallengeSweep)) {
+                nextChallengeSweep = now.plus(Http01Tokens.SWEEP_INTERVAL);
+                tokens.sweep();
             }
             for (State state : allStates()) {
                 if (phase != Phase.STARTED || Thread.currentThread().isInterrupted()) {
@@ -815,6 +849,27 @@ public final class CertificateManager implements AutoCloseable {
             }
         }
         return state;
+    }
+
+    /**
+     * Whether the store changed since the last check, by its change marker: one cheap read
+     * instead of one per certificate. True when the store keeps no marker or it cannot be read.
+     */
+    private boolean storageChangedSinceLastCheck() {
+        try {
+            Optional<String> marker = storage.changeMarker();
+            if (marker.isEmpty()) {
+                lastChangeMarker = null;
+                return true;
+            }
+            boolean changed = !marker.get().equals(lastChangeMarker);
+            lastChangeMarker = marker.get();
+            return changed;
+        } catch (IOException e) {
+            LOG.debug("Cannot read the change marker of {}: {}", storage, e.toString());
+            lastChangeMarker = null;
+            return true;
+        }
     }
 
     /** Installs versions that another process (another node, the operator's command) stored. */
@@ -934,7 +989,7 @@ public final class CertificateManager implements AutoCloseable {
                     }
                     LOG.debug("{} is due for renewal ({}, due {})", name, decision.reason(), decision.due());
                 }
-                orderWithFallback(state);
+                orderUnder(held, state);
             }
             state.failures = 0;
             state.lastError = null;
@@ -1054,11 +1109,23 @@ public final class CertificateManager implements AutoCloseable {
      * Orders from the CAs in {@code autocert.ca}: from the first, unless it failed several times
      * in a row; from the next at once when one is unreachable.
      */
+    /** {@link #orderWithFallback} with {@code lock} fencing the new version's writes. */
+    private void orderUnder(Storage.Lock lock, State state) throws AutocertException, IOException, InterruptedException {
+        state.orderLock = lock;
+        try {
+            orderWithFallback(state);
+        } finally {
+            state.orderLock = null;
+        }
+    }
+
     private void orderWithFallback(State state) throws AutocertException, IOException, InterruptedException {
         List<URI> cas = settings.cas();
         for (int i = Math.min(state.caIndex, cas.size() - 1); ; i++) {
             URI ca = cas.get(i);
             try {
+                LOG.info("Ordering a certificate for {} from {}{}", state.certificate.name(), ca,
+                        state.current.placeholder() ? "" : " to replace version " + state.current.version());
                 orderFrom(state, ca);
                 state.caIndex = 0; // the next renewal tries the first CA again
                 state.caFailures = 0;
@@ -1099,7 +1166,7 @@ public final class CertificateManager implements AutoCloseable {
             issued = orderFlow.order(login(ca), certificate, replacing);
         }
         Lineages.Stored stored = lineages.store(certificate, issued.key(), ca, settings.keyType(), supportsAri(login),
-                issued.profile());
+                issued.profile(), state.orderLock);
         boolean renewal = !current.placeholder();
         state.current = stored.key();
         state.meta = stored.meta();
@@ -1361,6 +1428,8 @@ public final class CertificateManager implements AutoCloseable {
         Instant ariRetryAt;
         int caIndex;
         int caFailures;
+        /** The storage lock held while this certificate is ordered, fencing its new version's writes; null otherwise. */
+        Storage.Lock orderLock;
 
         State(ManagedCertificate certificate) {
             this.certificate = certificate;

@@ -19,7 +19,6 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.nio.file.FileVisitOption;
 import java.nio.file.LinkOption;
 import java.util.List;
@@ -27,11 +26,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,9 +45,11 @@ import org.slf4j.LoggerFactory;
  * is renamed over the old one, so a reader of {@code live/NAME/privkey.pem} and
  * {@code live/NAME/fullchain.pem} finds one matching pair whenever it looks.
  *
- * <p>A lock is a file under {@code locks/} created exclusively, holding its owner and its lease
- * expiry; the holder rewrites the expiry every third of the lease. A lock whose expiry has
- * passed belongs to a dead holder and is taken over.
+ * <p>A lock is a kernel lock ({@code fcntl}) on a file under {@code locks/}: exclusive between
+ * processes and, through a table of the locks this JVM holds, between threads; released by the
+ * system the moment its holder dies. On a network file system this needs working POSIX locks
+ * shared by every host (NFSv4, or NFSv3 with {@code lockd}; not a {@code nolock} mount):
+ * {@code docs/storage.md} says more.
  */
 public final class FileStorage implements Storage {
 
@@ -62,12 +58,8 @@ public final class FileStorage implements Storage {
     private static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-------");
     private static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwx------");
 
-    /** One daemon thread for every FileStorage's lease extensions. */
-    private static final ScheduledExecutorService LEASE_KEEPER = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread thread = new Thread(r, "autocert-lock-lease");
-        thread.setDaemon(true);
-        return thread;
-    });
+    /** The lock files this JVM holds a kernel lock on, by real path. */
+    private static final Set<Path> HELD = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private final Path root;
     private final boolean posix;
@@ -280,25 +272,44 @@ public final class FileStorage implements Storage {
         }
     }
 
+    /**
+     * Takes a kernel lock ({@code fcntl}) on {@code locks/NAME.lock}: the system releases it when
+     * its process dies, however it dies, so there is no lease to run out and no clock to compare;
+     * {@code lease} is not used. The file is never deleted (a new file would be a second lock);
+     * the holder writes its process and host into it for operators.
+     */
     @Override
     public Optional<Lock> tryLock(String name, Duration lease) throws IOException {
         requireNonNull(lease, "lease");
-        String key = LOCKS + "/" + Storage.checkKey(name) + ".lock";
-        Path file = path(key);
+        Path file = path(LOCKS + "/" + Storage.checkKey(name) + ".lock");
         createDirectories(file.getParent());
-        String owner = UUID.randomUUID().toString();
-        for (int attempt = 0; attempt < 2; attempt++) {
-            try {
-                Files.write(file, lockContent(owner, lease), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                setFileMode(file);
-                return Optional.of(new FileLock(name, key, owner, lease));
-            } catch (FileAlreadyExistsException e) {
-                if (!takeOverIfExpired(file, name)) {
-                    return Optional.empty();
-                }
-            }
+        // One JVM-wide identity per file: the kernel's locks belong to the process, and closing
+        // any channel on a locked file would release the process's lock on it.
+        Path identity = file.getParent().toRealPath().resolve(file.getFileName());
+        if (!HELD.add(identity)) {
+            return Optional.empty();
         }
-        return Optional.empty();
+        FileChannel channel = null;
+        try {
+            channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE),
+                    fileMode());
+            java.nio.channels.FileLock kernelLock = channel.tryLock();
+            if (kernelLock == null) {
+                channel.close();
+                HELD.remove(identity);
+                return Optional.empty();
+            }
+            channel.truncate(0);
+            channel.write(ByteBuffer.wrap(("pid=" + ProcessHandle.current().pid() + "\nhost=" + hostName() + "\nsince="
+                    + clock.instant() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+            return Optional.of(new FileLock(name, identity, channel, kernelLock));
+        } catch (IOException | RuntimeException e) {
+            if (channel != null) {
+                channel.close();
+            }
+            HELD.remove(identity);
+            throw e;
+        }
     }
 
     /** Whether a segment of {@code relative} starts with a dot: temporary files, a set's versions. */
@@ -309,52 +320,6 @@ public final class FileStorage implements Storage {
             }
         }
         return false;
-    }
-
-    /** Moves an expired lock file aside (atomically, so only one contender does) and reports whether it did. */
-    private boolean takeOverIfExpired(Path file, String name) throws IOException {
-        Optional<Instant> expires = readExpiry(file);
-        if (expires.isEmpty()) {
-            return false; // vanished or unreadable this instant: treat as held, the caller retries later
-        }
-        if (clock.instant().isBefore(expires.get())) {
-            return false;
-        }
-        Path aside = file.resolveSibling("." + file.getFileName() + "." + UUID.randomUUID() + ".stale");
-        try {
-            Files.move(file, aside, StandardCopyOption.ATOMIC_MOVE);
-        } catch (NoSuchFileException e) {
-            return true; // someone else moved it; race for CREATE_NEW
-        }
-        // Re-check what we moved: its holder may have extended the lease in between.
-        Optional<Instant> movedExpiry = readExpiry(aside);
-        Files.deleteIfExists(aside);
-        if (movedExpiry.isPresent() && clock.instant().isBefore(movedExpiry.get())) {
-            LOG.debug("Lock {} was extended while being taken over; leaving it to its holder", name);
-            return false;
-        }
-        LOG.info("Took over lock {} whose holder let its lease expire at {}", name, expires.get());
-        return true;
-    }
-
-    private static Optional<Instant> readExpiry(Path file) {
-        try {
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                if (line.startsWith("expires=")) {
-                    return Optional.of(Instant.parse(line.substring("expires=".length()).trim()));
-                }
-            }
-            return Optional.of(Instant.EPOCH); // no expiry: a half-written lock file, long dead
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        } catch (IOException | RuntimeException e) {
-            return Optional.of(Instant.EPOCH);
-        }
-    }
-
-    private byte[] lockContent(String owner, Duration lease) {
-        return ("owner=" + owner + "\nhost=" + ProcessHandle.current().pid() + "@" + hostName()
-                + "\nexpires=" + clock.instant().plus(lease) + "\n").getBytes(StandardCharsets.UTF_8);
     }
 
     private static String hostName() {
@@ -419,46 +384,44 @@ public final class FileStorage implements Storage {
         return "FileStorage[" + root + "]";
     }
 
-    /** A held lock file whose lease is extended until it is closed. */
-    private final class FileLock implements Lock {
+    /** A held kernel lock; the channel stays open until it is released. */
+    private static final class FileLock implements Lock {
         private final String name;
-        private final String key;
-        private final String owner;
-        private final AtomicBoolean open = new AtomicBoolean(true);
-        private final ScheduledFuture<?> keeper;
+        private final Path identity;
+        private final FileChannel channel;
+        private final java.nio.channels.FileLock kernelLock;
+        private boolean open = true;
 
-        FileLock(String name, String key, String owner, Duration lease) {
+        FileLock(String name, Path identity, FileChannel channel, java.nio.channels.FileLock kernelLock) {
             this.name = name;
-            this.key = key;
-            this.owner = owner;
-            long period = Math.max(1, lease.toMillis() / 3);
-            this.keeper = LEASE_KEEPER.scheduleAtFixedRate(() -> extend(lease), period, period, TimeUnit.MILLISECONDS);
+            this.identity = identity;
+            this.channel = channel;
+            this.kernelLock = kernelLock;
         }
 
-        private synchronized void extend(Duration lease) {
-            try {
-                if (open.get() && holds()) {
-                    store(key, lockContent(owner, lease));
-                }
-            } catch (IOException | RuntimeException e) {
-                LOG.warn("Cannot extend the lease of lock {}: {}", name, e.toString());
+        @Override
+        public synchronized void ensureHeld() throws LockLostException {
+            if (!open || !kernelLock.isValid()) {
+                throw new LockLostException("Lock " + name + " is no longer held: it was released");
             }
-        }
-
-        private boolean holds() throws IOException {
-            return load(key).map(b -> new String(b, StandardCharsets.UTF_8).contains("owner=" + owner + "\n")).orElse(false);
         }
 
         @Override
         public synchronized void close() throws IOException {
-            if (open.compareAndSet(true, false)) {
-                keeper.cancel(false);
-                if (holds()) {
-                    Files.deleteIfExists(path(key));
-                } else {
-                    LOG.warn("Lock {} was taken over by another holder before it was released: its lease ran out", name);
-                }
+            if (!open) {
+                return;
             }
+            open = false;
+            try {
+                channel.close(); // releases the kernel lock
+            } finally {
+                HELD.remove(identity);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "FileLock[" + name + "]";
         }
     }
 }

@@ -255,21 +255,44 @@ final class Lineages {
      */
     Stored store(ManagedCertificate certificate, CertifiedKey key, URI ca, KeyType keyType, boolean ari,
             Optional<String> profile) throws IOException {
+        return store(certificate, key, ca, keyType, ari, profile, null);
+    }
+
+    /**
+     * {@link #store(ManagedCertificate, CertifiedKey, URI, KeyType, boolean, Optional)} with every
+     * write fenced by {@code guard} when it is not null: a holder that lost its lock meanwhile
+     * writes nothing more ({@link LockLostException}), so it cannot overwrite the version the next
+     * holder stored.
+     */
+    Stored store(ManagedCertificate certificate, CertifiedKey key, URI ca, KeyType keyType, boolean ari,
+            Optional<String> profile, Storage.Lock guard) throws IOException {
         String name = certificate.storageName();
         int version = nextVersion(name);
         PemFiles files = PemFiles.of(key);
-        storage.store(archiveKey(name, "privkey", version), files.privkey());
-        storage.store(archiveKey(name, "cert", version), files.cert());
-        storage.store(archiveKey(name, "chain", version), files.chain());
-        storage.store(archiveKey(name, "fullchain", version), files.fullchain());
         if (!key.keyMatches()) {
             throw new IOException("the private key does not match the certificate chain; nothing was stored");
         }
+        write(archiveKey(name, "privkey", version), files.privkey(), guard);
+        write(archiveKey(name, "cert", version), files.cert(), guard);
+        write(archiveKey(name, "chain", version), files.chain(), guard);
+        write(archiveKey(name, "fullchain", version), files.fullchain(), guard);
         Meta meta = new Meta(version, ca, certificate.domains(), keyType, Instant.now(), ari, profile,
                 Optional.of(digest(files.privkey(), files.fullchain())));
-        storage.store(metaKey(name), formatMeta(meta)); // the commit
-        storage.storeSet(liveKey(name), files.asMap());
+        write(metaKey(name), formatMeta(meta), guard); // the commit
+        if (guard != null) {
+            storage.storeSet(liveKey(name), files.asMap(), guard);
+        } else {
+            storage.storeSet(liveKey(name), files.asMap());
+        }
         return new Stored(key.withVersion(version), meta);
+    }
+
+    private void write(String key, byte[] value, Storage.Lock guard) throws IOException {
+        if (guard != null) {
+            storage.store(key, value, guard);
+        } else {
+            storage.store(key, value);
+        }
     }
 
     /**

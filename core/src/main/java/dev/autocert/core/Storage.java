@@ -1,6 +1,8 @@
 package dev.autocert.core;
 
+import java.io.Closeable;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -23,12 +25,24 @@ import java.util.Optional;
  * <li>{@link #store} is atomic: a reader sees the old value or the new one, never a mix, and a
  *     crash during the write leaves the old one. Values may be secrets (private keys): stores
  *     keep them readable by the owner only.
- * <li>Locks are leases: a holder that dies loses its lock once the lease runs out, so no lock
+ * <li>Locks are leases: a holder that dies loses its lock once the lease runs out (or at once,
+ *     where the store can tell, such as a kernel file lock or a database session), so no lock
  *     outlives its process for long. While held, the implementation extends the lease. A caller
  *     that acquires a lock must re-read what it guards: another holder may have changed it.
+ *     Leases must not compare one host's clock with another's: a store uses its own clock (a
+ *     database's {@code now()}) or measures elapsed time on the contender's own clock.
+ * <li>Writes that must not happen once a lock is lost (a certificate's new version) go through
+ *     {@link #store(String, byte[], Lock)} and {@link #storeSet(String, Map, Lock)}: fenced, so a
+ *     holder that stalled past its lease cannot overwrite what the next holder wrote.
  * </ul>
+ *
+ * <h2>Finding a store</h2>
+ * {@link #of(AutocertSettings, Path)} opens the store {@code autocert.storage} names: a directory
+ * ({@link FileStorage}), or a URL that a {@link StorageProvider} on the class path accepts, such as
+ * {@code jdbc:postgresql://…} ({@code autocert-store-jdbc}) or {@code vault:https://…}
+ * ({@code autocert-store-vault}).
  */
-public interface Storage {
+public interface Storage extends Closeable {
 
     /** Returns the value stored at {@code key}, or empty when there is none. */
     Optional<byte[]> load(String key) throws IOException;
@@ -66,6 +80,45 @@ public interface Storage {
     }
 
     /**
+     * Stores {@code value} at {@code key} only while {@code guard} is held, atomically with that
+     * check where the store can (a database writes in the lock's own session); throws
+     * {@link LockLostException} and changes nothing otherwise. The default checks
+     * {@link Lock#ensureHeld()} first.
+     */
+    default void store(String key, byte[] value, Lock guard) throws IOException {
+        guard.ensureHeld();
+        store(key, value);
+    }
+
+    /** {@link #storeSet(String, Map)} only while {@code guard} is held, as {@link #store(String, byte[], Lock)}. */
+    default void storeSet(String prefix, Map<String, byte[]> values, Lock guard) throws IOException {
+        guard.ensureHeld();
+        storeSet(prefix, values);
+    }
+
+    /**
+     * A value that changes whenever any key of this store changes, and is cheap to read (one
+     * query), so that a process following the store can skip reading it all when nothing changed.
+     * Empty when the store keeps none: callers then read what they follow.
+     */
+    default Optional<String> changeMarker() throws IOException {
+        return Optional.empty();
+    }
+
+    /**
+     * Asks to be told soon after another process changes this store: stores that can (PostgreSQL's
+     * {@code LISTEN}) run {@code onChange} on a thread of their own; others never run it, and
+     * followers poll {@link #changeMarker()}. {@code onChange} must return quickly.
+     */
+    default void watch(Runnable onChange) throws IOException {
+    }
+
+    /** Releases connections and threads; the default does nothing. Closing twice does nothing. */
+    @Override
+    default void close() throws IOException {
+    }
+
+    /**
      * Takes the lock {@code name} if it is free (or its lease has run out), without waiting.
      *
      * @param lease how long the lock stays held if its holder dies; the implementation extends
@@ -78,6 +131,27 @@ public interface Storage {
     interface Lock extends AutoCloseable {
         @Override
         void close() throws IOException;
+
+        /**
+         * Throws {@link LockLostException} when this lock is no longer held: it was closed, or its
+         * lease ran out and another holder may have taken it. The default does nothing (locks
+         * that cannot be lost while their holder lives).
+         */
+        default void ensureHeld() throws IOException {
+        }
+    }
+
+    /**
+     * The store that {@code autocert.storage} names: a directory, or {@code defaultDirectory}
+     * when the setting is absent, as a {@link FileStorage}; a URL through the first
+     * {@link StorageProvider} on the class path that accepts it. Nothing is connected yet:
+     * {@link #open()} does that.
+     *
+     * @throws InvalidSettingException when no provider accepts the URL (naming the module to add)
+     *         or the provider refuses its settings
+     */
+    static Storage of(AutocertSettings settings, Path defaultDirectory) {
+        return StorageProviders.open(settings, defaultDirectory);
     }
 
     /**

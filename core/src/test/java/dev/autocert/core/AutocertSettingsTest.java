@@ -221,9 +221,22 @@ class AutocertSettingsTest {
     }
 
     @Test
-    void refusesDatabaseStorageForNow() {
-        var e = invalid(with("autocert.storage", "jdbc:postgresql://localhost/autocert"));
-        assertTrue(e.getMessage().contains("give a directory"), e.getMessage());
+    void namesTheModuleAStoreURLNeedsAndHidesItsPassword() {
+        AutocertSettings settings = AutocertSettings.fromProperties(with("autocert.domains", "a.example.com",
+                "autocert.storage", "jdbc:postgresql://db.example/autocert?user=a&password=s3cret", "autocert.storage-password", "hunter2"));
+        assertEquals(Optional.empty(), settings.storage(), "a URL is no directory");
+        assertFalse(settings.toString().contains("s3cret") || settings.toString().contains("hunter2"), settings.toString());
+        var e = assertThrows(InvalidSettingException.class, () -> Storage.of(settings, Path.of("unused")));
+        assertEquals("autocert.storage", e.setting());
+        assertTrue(e.getMessage().contains("autocert-store-jdbc") && e.getMessage().contains("org.postgresql:postgresql"), e.getMessage());
+        assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
+        var vault = assertThrows(InvalidSettingException.class, () -> Storage.of(AutocertSettings.fromProperties(with(
+                "autocert.domains", "a.example.com", "autocert.storage", "vault:https://vault.example:8200/secret/autocert")), Path.of("x")));
+        assertTrue(vault.getMessage().contains("autocert-store-vault"), vault.getMessage());
+        var other = invalid(with("autocert.storage", "jdbc:mysql://db.example/autocert"));
+        assertTrue(other.getMessage().contains("PostgreSQL"), other.getMessage());
+        assertEquals(Optional.of(Path.of("/var/lib/autocert")), AutocertSettings.fromProperties(with("autocert.domains", "a.example.com",
+                "autocert.storage", "file:///var/lib/autocert")).storage());
     }
 
     @Test

@@ -52,6 +52,17 @@ final class ChallengeResponder implements AutoCloseable, BeforeAllCallback, Afte
     private final List<Http01Tokens> sources = new CopyOnWriteArrayList<>();
 
     private final long delayMillis;
+    private final java.util.concurrent.atomic.AtomicInteger turn = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile boolean alternating;
+
+    /**
+     * Sends each request to one engine in turn and answers only from its tokens, as a
+     * round-robin balancer in front of a cluster does.
+     */
+    ChallengeResponder alternating() {
+        this.alternating = true;
+        return this;
+    }
 
     ChallengeResponder(int port) throws IOException {
         this(port, java.time.Duration.ZERO);
@@ -77,7 +88,9 @@ final class ChallengeResponder implements AutoCloseable, BeforeAllCallback, Afte
                     Thread.currentThread().interrupt();
                 }
             }
-            Optional<String> body = sources.stream().map(t -> t.respond(path)).flatMap(Optional::stream).findFirst();
+            Optional<String> body = alternating
+                    ? sources.get(Math.floorMod(turn.getAndIncrement(), sources.size())).respond(path) // one node per request
+                    : sources.stream().map(t -> t.respond(path)).flatMap(Optional::stream).findFirst();
             byte[] bytes = body.orElse("").getBytes(StandardCharsets.US_ASCII);
             exchange.getResponseHeaders().set("Content-Type", "text/plain");
             exchange.sendResponseHeaders(body.isPresent() ? 200 : 404, bytes.length == 0 ? -1 : bytes.length);

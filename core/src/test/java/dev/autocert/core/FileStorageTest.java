@@ -11,10 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -24,10 +21,20 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class FileStorageTest {
+class FileStorageTest extends StorageContract {
 
     @TempDir
     Path dir;
+
+    @Override
+    protected Storage storage() {
+        return new FileStorage(dir.resolve("shared"));
+    }
+
+    @Override
+    protected Storage otherStorage() {
+        return new FileStorage(dir.resolve("shared"));
+    }
 
     @Test
     void storesLoadsListsAndDeletes() throws IOException {
@@ -125,31 +132,32 @@ class FileStorageTest {
     }
 
     @Test
-    void aDeadHoldersLockFreesItselfWhenTheLeaseRunsOut() throws IOException {
-        Instant start = Instant.parse("2026-01-01T00:00:00Z");
-        FileStorage dead = new FileStorage(dir, Clock.fixed(start, ZoneOffset.UTC));
-        // The holder "dies": it never closes the lock, and its lease keeper is stopped by closing
-        // nothing; a fixed clock means it writes the same expiry again at most.
-        Optional<Storage.Lock> orphan = dead.tryLock("certificate-example.com", Duration.ofMinutes(2));
-        assertTrue(orphan.isPresent());
-        FileStorage before = new FileStorage(dir, Clock.fixed(start.plusSeconds(60), ZoneOffset.UTC));
-        assertTrue(before.tryLock("certificate-example.com", Duration.ofMinutes(2)).isEmpty());
-        FileStorage after = new FileStorage(dir, Clock.fixed(start.plusSeconds(121), ZoneOffset.UTC));
-        Optional<Storage.Lock> taken = after.tryLock("certificate-example.com", Duration.ofMinutes(2));
-        assertTrue(taken.isPresent());
-        orphan.get().close(); // the old holder notices it lost the lock and leaves the new one alone
-        assertTrue(Files.exists(dir.resolve("locks/certificate-example.com.lock")));
+    void aKilledHoldersLockIsFreeAtOnce() throws Exception {
+        Process holder = LockHammer.start(dir, "hold", "certificate-example.com", 60_000);
+        try {
+            LockHammer.awaitLine(holder, "held");
+            assertTrue(new FileStorage(dir).tryLock("certificate-example.com", Duration.ofMinutes(2)).isEmpty(),
+                    "held by the other process");
+        } finally {
+            holder.destroyForcibly().waitFor(); // kill -9: nothing of its own runs
+        }
+        Optional<Storage.Lock> taken = new FileStorage(dir).tryLock("certificate-example.com", Duration.ofMinutes(2));
+        assertTrue(taken.isPresent(), "the system released the dead holder's lock; no lease to wait for");
+        assertTrue(Files.readString(dir.resolve("locks/certificate-example.com.lock")).contains("pid=" + ProcessHandle.current().pid()),
+                "the holder is named in the file for operators");
         taken.get().close();
-        assertFalse(Files.exists(dir.resolve("locks/certificate-example.com.lock")));
     }
 
+    /** The check: two processes hammering one lock for a bounded time never hold it together. */
     @Test
-    void extendsTheLeaseWhileHeld() throws Exception {
-        FileStorage storage = new FileStorage(dir);
-        try (Storage.Lock lock = storage.tryLock("busy", Duration.ofMillis(600)).orElseThrow()) {
-            Thread.sleep(1500);
-            // Past the first lease, but extended by the keeper: still held.
-            assertTrue(new FileStorage(dir).tryLock("busy", Duration.ofMillis(600)).isEmpty());
-        }
+    void twoProcessesHammeringTheLockNeverHoldItTogether() throws Exception {
+        Path inside = dir.resolve("inside");
+        Process first = LockHammer.start(dir, "hammer", "contended", 4_000);
+        Process second = LockHammer.start(dir, "hammer", "contended", 4_000);
+        LockHammer.Result a = LockHammer.result(first);
+        LockHammer.Result b = LockHammer.result(second);
+        assertEquals(0, a.overlaps() + b.overlaps(), "a holder found the other inside: " + a + ", " + b);
+        assertTrue(a.entries() > 10 && b.entries() > 10, "both processes took the lock many times: " + a + ", " + b);
+        assertFalse(Files.exists(inside));
     }
 }

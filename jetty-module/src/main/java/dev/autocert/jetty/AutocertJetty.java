@@ -400,7 +400,7 @@ public final class AutocertJetty extends ContainerLifeCycle {
         CertificateManager engine = manager;
         manager = null;
         if (engine != null) {
-            engine.stop();
+            engine.close(); // and the store it opened: a database's connections, Vault's lease keeper
         }
     }
 

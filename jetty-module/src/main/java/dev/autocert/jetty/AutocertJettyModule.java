@@ -134,6 +134,9 @@ public final class AutocertJettyModule implements ConfigurationProcessorFactory 
         resolve(given, AutocertSettings.PREFIX + "storage", jettyBase);
         resolve(given, AutocertSettings.PREFIX + "ca-trust", jettyBase);
         resolve(given, AutocertSettings.PREFIX + "dns-credentials", jettyBase);
+        resolve(given, AutocertSettings.PREFIX + "vault-token-file", jettyBase);
+        resolve(given, AutocertSettings.PREFIX + "vault-secret-id-file", jettyBase);
+        resolve(given, AutocertSettings.PREFIX + "vault-ca-cert", jettyBase);
         given.putIfAbsent(AutocertSettings.PREFIX + "storage", jettyBase.resolve(DEFAULT_STORAGE).toString());
         return AutocertSettings.fromProperties(given);
     }
@@ -146,7 +149,7 @@ public final class AutocertJettyModule implements ConfigurationProcessorFactory 
 
     private static void resolve(Map<String, String> properties, String name, Path base) {
         String value = properties.get(name);
-        if (value != null && !value.startsWith("jdbc:")) {
+        if (value != null && !value.matches("[A-Za-z][A-Za-z0-9+.-]+:.*")) { // a URL (jdbc:, vault:) stays as it is
             try {
                 properties.put(name, base.resolve(value).normalize().toString());
             } catch (InvalidPathException e) {

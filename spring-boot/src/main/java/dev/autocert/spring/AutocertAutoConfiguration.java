@@ -3,7 +3,7 @@ package dev.autocert.spring;
 import dev.autocert.core.AutocertSettings;
 import dev.autocert.core.CertificateListener;
 import dev.autocert.core.CertificateManager;
-import dev.autocert.core.FileStorage;
+
 import dev.autocert.core.Storage;
 import dev.autocert.jetty.AcmeChallengeHandler;
 import dev.autocert.tomcat.AcmeChallengeValve;
@@ -59,7 +59,7 @@ public class AutocertAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     Storage autocertStorage(AutocertSettings settings) {
-        return new FileStorage(settings.storage().orElseGet(() -> workingDirectory().resolve("autocert")));
+        return Storage.of(settings, workingDirectory().resolve("autocert"));
     }
 
     @Bean

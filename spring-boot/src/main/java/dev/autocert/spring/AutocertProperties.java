@@ -51,10 +51,41 @@ public class AutocertProperties {
     private String caTrust;
 
     /**
-     * Directory where accounts and certificates are kept. When not set, "autocert" in the
-     * working directory (user.dir).
+     * Where accounts and certificates are kept: a directory (by default "autocert" in the working
+     * directory, user.dir), jdbc:postgresql://HOST/DB (needs autocert-store-jdbc and the
+     * PostgreSQL driver) or vault:https://HOST:8200/MOUNT/PATH (needs autocert-store-vault).
      */
     private String storage;
+
+    /**
+     * PostgreSQL user for a jdbc:postgresql: storage; else the URL's own or PGUSER.
+     */
+    private String storageUsername;
+
+    /**
+     * PostgreSQL password for a jdbc:postgresql: storage; else the URL's own, PGPASSWORD or ~/.pgpass. Never logged.
+     */
+    private String storagePassword;
+
+    /**
+     * File holding the Vault token for a vault: storage; else VAULT_TOKEN.
+     */
+    private String vaultTokenFile;
+
+    /**
+     * AppRole role ID to log in to Vault with (else VAULT_ROLE_ID), with the secret ID of vault-secret-id-file.
+     */
+    private String vaultRoleId;
+
+    /**
+     * File holding the AppRole secret ID (else VAULT_SECRET_ID).
+     */
+    private String vaultSecretIdFile;
+
+    /**
+     * PEM certificates trusted for Vault's HTTPS, beside the JVM's (else VAULT_CACERT).
+     */
+    private String vaultCaCert;
 
     /**
      * Key of each certificate: ec-p256, ec-p384, rsa-2048, rsa-3072 or rsa-4096. Changing it
@@ -403,6 +434,54 @@ public class AutocertProperties {
         this.startupWait = startupWait;
     }
 
+    public String getStorageUsername() {
+        return storageUsername;
+    }
+
+    public void setStorageUsername(String storageUsername) {
+        this.storageUsername = storageUsername;
+    }
+
+    public String getStoragePassword() {
+        return storagePassword;
+    }
+
+    public void setStoragePassword(String storagePassword) {
+        this.storagePassword = storagePassword;
+    }
+
+    public String getVaultTokenFile() {
+        return vaultTokenFile;
+    }
+
+    public void setVaultTokenFile(String vaultTokenFile) {
+        this.vaultTokenFile = vaultTokenFile;
+    }
+
+    public String getVaultRoleId() {
+        return vaultRoleId;
+    }
+
+    public void setVaultRoleId(String vaultRoleId) {
+        this.vaultRoleId = vaultRoleId;
+    }
+
+    public String getVaultSecretIdFile() {
+        return vaultSecretIdFile;
+    }
+
+    public void setVaultSecretIdFile(String vaultSecretIdFile) {
+        this.vaultSecretIdFile = vaultSecretIdFile;
+    }
+
+    public String getVaultCaCert() {
+        return vaultCaCert;
+    }
+
+    public void setVaultCaCert(String vaultCaCert) {
+        this.vaultCaCert = vaultCaCert;
+    }
+
     /**
      * The settings these properties describe, with storage defaulting to {@code autocert} in
      * {@code workingDirectory}.
@@ -412,7 +491,7 @@ public class AutocertProperties {
     AutocertSettings toSettings(Path workingDirectory) {
         AutocertSettings.Builder builder = AutocertSettings.builder();
         values().forEach(builder::set);
-        if (storage == null || storage.isBlank()) {
+        if (storage == null || storage.isBlank()) { // a relative directory is the settings' own: user.dir
             builder.storage(workingDirectory.resolve("autocert"));
         }
         return builder.build();
@@ -427,6 +506,12 @@ public class AutocertProperties {
         put(values, "ca", ca);
         put(values, "ca-trust", caTrust);
         put(values, "storage", storage);
+        put(values, "storage-username", storageUsername);
+        put(values, "storage-password", storagePassword);
+        put(values, "vault-token-file", vaultTokenFile);
+        put(values, "vault-role-id", vaultRoleId);
+        put(values, "vault-secret-id-file", vaultSecretIdFile);
+        put(values, "vault-ca-cert", vaultCaCert);
         put(values, "key-type", keyType);
         put(values, "challenges", challenges);
         put(values, "http-port", String.valueOf(httpPort));

@@ -13,9 +13,16 @@
  * kind ({@link dev.autocert.testkit.DnsServer} describes what they share), and
  * {@code PebbleServer.builder().dnsServer(BIND.address())} makes Pebble validate through one.
  *
+ * <p>For storage a cluster shares, {@link dev.autocert.testkit.PostgresServer} (Debian's
+ * PostgreSQL, a throwaway cluster) and {@link dev.autocert.testkit.OpenBaoServer} (OpenBao, Vault's
+ * API, in dev mode) are extensions of the same kind.
+ *
  * <p>Public types, the whole list: {@link dev.autocert.testkit.PebbleServer},
  * {@link dev.autocert.testkit.DnsServer}, {@link dev.autocert.testkit.BindServer},
- * {@link dev.autocert.testkit.KnotServer}, {@link dev.autocert.testkit.PowerDnsServer} and their
- * {@code Builder}s. Everything else is package-private.
+ * {@link dev.autocert.testkit.KnotServer}, {@link dev.autocert.testkit.PowerDnsServer},
+ * {@link dev.autocert.testkit.PostgresServer}, {@link dev.autocert.testkit.OpenBaoServer} and their
+ * {@code Builder}s; the probes {@link dev.autocert.testkit.HttpsProbe} and
+ * {@link dev.autocert.testkit.Http2Probe}; {@link dev.autocert.testkit.StoredCertificates}.
+ * Everything else is package-private.
  */
 package dev.autocert.testkit;

@@ -61,7 +61,8 @@ public final class AutocertListener implements LifecycleListener {
     /** How many certificates the start-up log line names. */
     private static final int SUMMARY_LIMIT = 10;
     /** The settings that name files; relative ones are resolved against {@code $CATALINA_BASE}. */
-    private static final Set<String> PATHS = Set.of("storage", "ca-trust", "dns-credentials");
+    private static final Set<String> PATHS = Set.of("storage", "ca-trust", "dns-credentials", "vault-token-file",
+            "vault-secret-id-file", "vault-ca-cert");
 
     /** Values set from server.xml, by setting name; empty when built by {@link AutocertTomcat}. */
     private final Map<String, String> values = new LinkedHashMap<>();
@@ -204,6 +205,39 @@ public final class AutocertListener implements LifecycleListener {
     /** Sets {@code autocert.dns-propagation-check}: {@code authoritative} (the zone's name servers), {@code resolvers} or {@code none}. */
     public void setDnsPropagationCheck(String value) {
         values.put("dns-propagation-check", value);
+    }
+
+    /** Sets {@code autocert.storage-username}: the PostgreSQL user when {@code storage} is a {@code jdbc:postgresql:} URL. */
+    public void setStorageUsername(String value) {
+        values.put("storage-username", value);
+    }
+
+    /**
+     * Sets {@code autocert.storage-password}: the PostgreSQL password. Prefer {@code
+     * ${env.NAME}}-style substitution or the {@code PGPASSWORD} variable to a literal in server.xml.
+     */
+    public void setStoragePassword(String value) {
+        values.put("storage-password", value);
+    }
+
+    /** Sets {@code autocert.vault-token-file}: a file holding the Vault token (else {@code VAULT_TOKEN}). */
+    public void setVaultTokenFile(String value) {
+        values.put("vault-token-file", value);
+    }
+
+    /** Sets {@code autocert.vault-role-id}: the AppRole role ID to log in to Vault with. */
+    public void setVaultRoleId(String value) {
+        values.put("vault-role-id", value);
+    }
+
+    /** Sets {@code autocert.vault-secret-id-file}: a file holding the AppRole secret ID. */
+    public void setVaultSecretIdFile(String value) {
+        values.put("vault-secret-id-file", value);
+    }
+
+    /** Sets {@code autocert.vault-ca-cert}: PEM certificates to trust for Vault's HTTPS. */
+    public void setVaultCaCert(String value) {
+        values.put("vault-ca-cert", value);
     }
 
     /** Sets {@code autocert.manual-auth-hook}: a shell command run for each HTTP-01 challenge, as Certbot's {@code --manual-auth-hook}. */
@@ -372,7 +406,7 @@ public final class AutocertListener implements LifecycleListener {
 
     private synchronized void stop() {
         if (manager != null) {
-            manager.stop();
+            manager.close(); // destroyed: the store's connections and threads go too
         }
     }
 
@@ -380,7 +414,7 @@ public final class AutocertListener implements LifecycleListener {
     private static String resolve(Path base, String value) {
         String trimmed = value.trim();
         try {
-            boolean url = trimmed.contains(":") && !trimmed.startsWith("."); // jdbc:…, left to the settings
+            boolean url = trimmed.matches("[A-Za-z][A-Za-z0-9+.-]+:.*"); // jdbc:…, vault:…, left to the settings
             return trimmed.isEmpty() || url || Path.of(trimmed).isAbsolute() ? value : base.resolve(trimmed).toString();
         } catch (InvalidPathException e) {
             return value;

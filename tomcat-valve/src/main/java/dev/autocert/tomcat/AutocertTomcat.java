@@ -70,7 +70,7 @@ public final class AutocertTomcat {
         if (http01) {
             checkHttpPort(service, settings.httpPort());
         }
-        AutocertSettings effective = settings.storage().isPresent() ? settings
+        AutocertSettings effective = settings.storageSettings().location().isPresent() ? settings
                 : settings.toBuilder().storage(server.getCatalinaBase().toPath().resolve("autocert")).build();
         CertificateManager manager = CertificateManager.builder(effective).build();
         server.addLifecycleListener(new AutocertListener(manager));

@@ -1,0 +1,139 @@
+package dev.autocert.cluster;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A round-robin TCP balancer on 127.0.0.1, as a plain L4 load balancer in front of a cluster:
+ * each new connection goes to the next live backend in turn, its bytes copied both ways. Counts
+ * the connections each backend got.
+ */
+final class RoundRobinProxy implements AutoCloseable {
+
+    private final ServerSocket server;
+    private final List<Integer> backends = new CopyOnWriteArrayList<>();
+    private final Map<Integer, AtomicInteger> connections = new ConcurrentHashMap<>();
+    private final AtomicInteger turn = new AtomicInteger();
+    private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
+        Thread thread = new Thread(r, "balancer");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private volatile long delayMillis;
+    private final AtomicInteger accepted = new AtomicInteger();
+
+    RoundRobinProxy(int port) throws IOException {
+        server = new ServerSocket();
+        server.setReuseAddress(true);
+        server.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), port));
+        threads.execute(this::accept);
+    }
+
+    int port() {
+        return server.getLocalPort();
+    }
+
+    /** Sets the backends, replacing the previous ones. */
+    void backends(List<Integer> ports) {
+        backends.clear();
+        backends.addAll(ports);
+    }
+
+    /** Holds each new connection this long before passing it on, as a slow network does. */
+    void delay(long millis) {
+        this.delayMillis = millis;
+    }
+
+    /** How many connections clients have opened, passed on or not yet. */
+    int accepted() {
+        return accepted.get();
+    }
+
+    /** How many connections {@code backend} has been given. */
+    int connections(int backend) {
+        AtomicInteger count = connections.get(backend);
+        return count == null ? 0 : count.get();
+    }
+
+    private void accept() {
+        while (!server.isClosed()) {
+            try {
+                Socket client = server.accept();
+                accepted.incrementAndGet();
+                threads.execute(() -> relay(client));
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    private void relay(Socket client) {
+        try (client) {
+            if (delayMillis > 0) {
+                Thread.sleep(delayMillis);
+            }
+            // The next backend that accepts: a dead node is skipped, as a balancer's health check would.
+            Socket backend = null;
+            for (int tries = 0; tries < backends.size() && backend == null; tries++) {
+                int port = backends.get(Math.floorMod(turn.getAndIncrement(), backends.size()));
+                try {
+                    backend = new Socket();
+                    backend.connect(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), port), 2000);
+                    connections.computeIfAbsent(port, p -> new AtomicInteger()).incrementAndGet();
+                } catch (IOException e) {
+                    backend.close();
+                    backend = null;
+                }
+            }
+            if (backend == null) {
+                return;
+            }
+            try (Socket upstream = backend) {
+                Thread back = new Thread(() -> copy(upstream, client), "balancer-back");
+                back.setDaemon(true);
+                back.start();
+                copy(client, upstream);
+                back.join(30_000);
+            }
+        } catch (IOException | InterruptedException e) {
+            // the connection ends
+        }
+    }
+
+    private static void copy(Socket from, Socket to) {
+        try {
+            InputStream in = from.getInputStream();
+            OutputStream out = to.getOutputStream();
+            byte[] buffer = new byte[16 * 1024];
+            for (int n; (n = in.read(buffer)) >= 0; ) {
+                out.write(buffer, 0, n);
+                out.flush();
+            }
+            to.shutdownOutput();
+        } catch (IOException e) {
+            try {
+                to.close();
+            } catch (IOException ignored) {
+                // closing
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+        threads.shutdownNow();
+    }
+}
