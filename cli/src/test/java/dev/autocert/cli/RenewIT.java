@@ -161,13 +161,14 @@ class RenewIT {
     void waitsForAServerThatHoldsTheCertificatesLock() throws Exception {
         Path storage = work.resolve("storage");
         obtain(storage, "locked.example.test");
-        // A server on the same storage is ordering it: its lock, with a long lease, released in 3 s.
-        Path lock = Files.createDirectories(storage.resolve("locks")).resolve("certificate-locked.example.test.lock");
-        Files.writeString(lock, "owner=a-server\nexpires=" + Instant.now().plus(Duration.ofMinutes(10)) + "\n");
+        // A server on the same storage (this process) is ordering it: it holds the certificate's lock for 3 s.
+        dev.autocert.core.Storage.Lock lock = new dev.autocert.core.FileStorage(storage)
+                .tryLock("certificate-locked.example.test", Duration.ofMinutes(1)).orElseThrow();
+        Instant released = Instant.now().plusSeconds(3);
         Thread release = new Thread(() -> {
             try {
                 Thread.sleep(3000);
-                Files.delete(lock);
+                lock.close();
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -181,6 +182,9 @@ class RenewIT {
         assertEquals(0, result.exitCode(), result.toString());
         assertTrue(Duration.between(start, Instant.now()).toMillis() >= 3000, "it waited for the lock");
         assertTrue(result.out().contains("locked.example.test: renewed, version 2"), result.toString());
+        String meta = Files.readString(storage.resolve("renewal/locked.example.test.properties")).replace("\\:", ":");
+        Instant stored = Instant.parse(meta.lines().filter(l -> l.startsWith("stored=")).findFirst().orElseThrow().substring(7));
+        assertFalse(stored.isBefore(released.minusMillis(200)), "version 2 was stored only once the server released its lock");
     }
 
     @Test

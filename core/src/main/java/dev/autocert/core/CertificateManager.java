@@ -118,7 +118,7 @@ public final class CertificateManager implements AutoCloseable {
     /** Runs {@code autocert.deploy-hook} after each new certificate, on its own thread; null when none. */
     private final DeployHook deployHook;
 
-    private enum Phase { NEW, STARTED, STOPPED }
+    private enum Phase { NEW, STARTED, STOPPED, CLOSED }
 
     /** Guards the lifecycle: {@link #load()}, {@link #start()}, {@link #stop()}. */
     private final Object lifecycle = new Object();
@@ -326,11 +326,7 @@ public final class CertificateManager implements AutoCloseable {
                     }
                     found = bestOrphan(state, orphans);
                 } else if (found instanceof Lineages.Found f) {
-                    try {
-                        lineages.repairLive(state.certificate.storageName(), f.stored());
-                    } catch (IOException e) {
-                        LOG.warn("Cannot repair live/{} in {}: {}", state.certificate.storageName(), storage, e.getMessage());
-                    }
+                    repairLive(state, f.stored());
                 }
                 if (found != null) {
                     apply(state, found);
@@ -430,6 +426,9 @@ public final class CertificateManager implements AutoCloseable {
         synchronized (lifecycle) {
             if (phase == Phase.STARTED) {
                 throw new IllegalStateException("This CertificateManager is already started");
+            }
+            if (phase == Phase.CLOSED) {
+                throw new IllegalStateException("This CertificateManager is closed; build a new one");
             }
             load();
             ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
@@ -681,7 +680,9 @@ public final class CertificateManager implements AutoCloseable {
         synchronized (lifecycle) {
             running = scheduler;
             scheduler = null;
-            phase = Phase.STOPPED;
+            if (phase != Phase.CLOSED) {
+                phase = Phase.STOPPED;
+            }
         }
         if (running == null) {
             return;
@@ -702,15 +703,19 @@ public final class CertificateManager implements AutoCloseable {
     /**
      * Stops the engine as {@link #stop()} does and, when it opened its store from the settings
      * (rather than being given one), closes it: connections and threads of a database or Vault
-     * store are released. A later {@link #start()} opens the store again.
+     * store are released. A closed engine cannot be started again; {@link #stop()} is the one to
+     * call for a pause. Idempotent.
      */
     @Override
     public void close() {
         stop();
-        if (ownsStorage) {
-            synchronized (lifecycle) {
-                loaded = false;
+        synchronized (lifecycle) {
+            if (phase == Phase.CLOSED) {
+                return;
             }
+            phase = Phase.CLOSED;
+        }
+        if (ownsStorage) {
             try {
                 storage.close();
             } catch (IOException e) {
@@ -852,6 +857,33 @@ public final class CertificateManager implements AutoCloseable {
     }
 
     /**
+     * Makes {@code live/NAME} hold the current version again when a crash left it behind. The
+     * comparison is cheap and lock-free; a repair happens under the certificate's lock, after
+     * reading the lineage again, so that it never puts back an older version while another process
+     * commits a newer one. When another process holds the lock, it is the one writing: no repair.
+     */
+    private void repairLive(State state, Lineages.Stored read) {
+        String name = state.certificate.storageName();
+        try {
+            if (lineages.liveMatches(name, read.meta().version())) {
+                return;
+            }
+            Optional<Storage.Lock> lock = storage.tryLock("certificate-" + name, LOCK_LEASE);
+            if (lock.isEmpty()) {
+                LOG.debug("live/{} differs from its current version, but another process holds its lock: leaving it to that one", name);
+                return;
+            }
+            try (Storage.Lock held = lock.get()) {
+                if (lineages.load(name, state.certificate.name()) instanceof Lineages.Found again) {
+                    lineages.repairLive(name, again.stored());
+                }
+            }
+        } catch (IOException e) {
+            LOG.warn("Cannot repair live/{} in {}: {}", name, storage, e.getMessage());
+        }
+    }
+
+    /**
      * Whether the store changed since the last check, by its change marker: one cheap read
      * instead of one per certificate. True when the store keeps no marker or it cannot be read.
      */
@@ -893,6 +925,7 @@ public final class CertificateManager implements AutoCloseable {
                 }
             } catch (IOException e) {
                 LOG.debug("Cannot check storage for {}: {}", state.certificate.name(), e.toString());
+                lastChangeMarker = null; // the next check reads everything again, marker or not
             }
         }
     }

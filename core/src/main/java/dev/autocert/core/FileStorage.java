@@ -60,6 +60,8 @@ public final class FileStorage implements Storage {
 
     /** The lock files this JVM holds a kernel lock on, by real path. */
     private static final Set<Path> HELD = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Channels that must stay open, because closing them would release a lock held through another. */
+    private static final Set<FileChannel> ABANDONED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private final Path root;
     private final boolean posix;
@@ -281,7 +283,7 @@ public final class FileStorage implements Storage {
     @Override
     public Optional<Lock> tryLock(String name, Duration lease) throws IOException {
         requireNonNull(lease, "lease");
-        Path file = path(LOCKS + "/" + Storage.checkKey(name) + ".lock");
+        Path file = lockPath(LOCKS + "/" + Storage.checkKey(name) + ".lock");
         createDirectories(file.getParent());
         // One JVM-wide identity per file: the kernel's locks belong to the process, and closing
         // any channel on a locked file would release the process's lock on it.
@@ -293,7 +295,16 @@ public final class FileStorage implements Storage {
         try {
             channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE),
                     fileMode());
-            java.nio.channels.FileLock kernelLock = channel.tryLock();
+            java.nio.channels.FileLock kernelLock;
+            try {
+                kernelLock = channel.tryLock();
+            } catch (java.nio.channels.OverlappingFileLockException e) {
+                // This JVM holds the file locked through another path to it (a bind mount, a
+                // second name): held. The channel is kept open, as closing it would release that lock.
+                ABANDONED.add(channel);
+                HELD.remove(identity);
+                return Optional.empty();
+            }
             if (kernelLock == null) {
                 channel.close();
                 HELD.remove(identity);
@@ -330,7 +341,18 @@ public final class FileStorage implements Storage {
         }
     }
 
+    /**
+     * The file of {@code key}. Keys under {@code locks/} are refused: the lock files are the
+     * kernel locks' own, and opening or replacing one would release a lock this process holds.
+     */
     private Path path(String key) {
+        if (key != null && (key.equals(LOCKS) || key.startsWith(LOCKS + "/"))) {
+            throw new IllegalArgumentException("Storage key '" + key + "' is under locks/, which holds this store's lock files");
+        }
+        return lockPath(key);
+    }
+
+    private Path lockPath(String key) {
         Path path = root.resolve(Storage.checkKey(key)).normalize();
         if (!path.startsWith(root)) {
             throw new IllegalArgumentException("Storage key escapes the store: " + key);

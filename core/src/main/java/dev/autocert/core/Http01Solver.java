@@ -21,6 +21,12 @@ final class Http01Solver implements ChallengeSolver {
         tokens.put(challenge.token(), challenge.keyAuthorization());
     }
 
+    /** In a cluster, until every node would find the token in storage. */
+    @Override
+    public void awaitVisible(ChallengeData challenge) throws InterruptedException {
+        tokens.awaitShared();
+    }
+
     @Override
     public void cleanUp(ChallengeData challenge) {
         tokens.remove(challenge.token());

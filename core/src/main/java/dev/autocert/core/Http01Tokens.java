@@ -7,8 +7,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -24,9 +26,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>In a cluster the CA's requests reach any node, so the engine also writes each token to its
  * {@link Storage} ({@code challenges/http-01/TOKEN}); a node that does not know a token looks
- * there. Memory is asked first; what storage answers is kept for a few seconds, and storage is
- * asked at most {@value #STORAGE_LOOKUPS_PER_SECOND} times a second, so requests for made-up
- * tokens cannot hammer a shared database.
+ * there. Memory is asked first; then the set of tokens in storage, listed at most every 100 ms
+ * whatever the requests (so requests for made-up tokens cannot hammer a shared database, nor use
+ * up a budget that the CA's requests need); only a token in that set is read, and what is read is
+ * kept for 30 seconds. The ordering node waits longer than that listing interval before it asks
+ * the CA to validate ({@link #awaitShared()}), so every node's listing includes the token by then.
  */
 public final class Http01Tokens {
 
@@ -39,22 +43,28 @@ public final class Http01Tokens {
     /** How old a stored token is when a sweep removes it: far beyond any challenge's life. */
     private static final Duration STALE_AFTER = Duration.ofDays(1);
     private static final long HIT_NANOS = Duration.ofSeconds(30).toNanos();
-    private static final long MISS_NANOS = Duration.ofSeconds(2).toNanos();
-    private static final int STORAGE_LOOKUPS_PER_SECOND = 50;
+    /** How old the listing of stored tokens may be when a request for an unknown token arrives. */
+    private static final long LIST_NANOS = Duration.ofMillis(100).toNanos();
+    /** How long a node that stored a token waits before the CA may ask: past every node's listing interval. */
+    private static final long SHARE_WAIT_NANOS = Duration.ofMillis(150).toNanos();
     private static final int CACHE_LIMIT = 10_000;
 
     /** The path prefix a challenge request starts with. */
     public static final String PATH_PREFIX = "/.well-known/acme-challenge/";
 
-    /** RFC 8555 tokens are base64url without padding; CAs send 43 characters, we allow up to 256. */
-    private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9_-]{1,256}");
+    /** RFC 8555 tokens are base64url without padding; CAs send 43 characters, we allow up to 255 (a storage key segment). */
+    private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9_-]{1,255}");
 
     private final Map<String, String> keyAuthorizations = new ConcurrentHashMap<>();
     /** Storage shared with other nodes, or null for memory alone. */
     private final Storage shared;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
-    private long budgetSecond;
-    private int budgetUsed;
+    /** The tokens storage held at the last listing, and when (System.nanoTime); guarded by this. */
+    private Set<String> listed = Set.of();
+    private long listedAt;
+    private boolean everListed;
+    /** When the last token was written to storage (System.nanoTime). */
+    private volatile long lastShared;
 
     private record Cached(String keyAuthorization, long at) {
     }
@@ -103,37 +113,63 @@ public final class Http01Tokens {
         }
         long now = System.nanoTime();
         Cached cached = cache.get(token);
-        if (cached != null && now - cached.at() < (cached.keyAuthorization() != null ? HIT_NANOS : MISS_NANOS)) {
+        if (cached != null && now - cached.at() < HIT_NANOS) {
             return cached.keyAuthorization();
         }
-        if (!spendBudget(now)) {
-            return null;
+        if (!storedTokens(now).contains(token)) {
+            return null; // a made-up token costs no storage read
         }
-        String found = null;
         try {
             Optional<byte[]> value = shared.load(STORAGE_PREFIX + "/" + token);
-            if (value.isPresent()) {
-                String keyAuthorization = new String(value.get(), StandardCharsets.UTF_8).lines().findFirst().orElse("");
-                found = keyAuthorization.startsWith(token + ".") ? keyAuthorization : null;
+            if (value.isEmpty()) {
+                return null;
             }
+            String keyAuthorization = new String(value.get(), StandardCharsets.UTF_8).lines().findFirst().orElse("");
+            if (!keyAuthorization.startsWith(token + ".")) {
+                return null;
+            }
+            if (cache.size() >= CACHE_LIMIT) {
+                cache.clear();
+            }
+            cache.put(token, new Cached(keyAuthorization, now));
+            return keyAuthorization;
         } catch (IOException | RuntimeException e) {
-            LOG.debug("Cannot look up an HTTP-01 token in {}: {}", shared, e.toString());
-            return null; // not cached: the next request asks again
+            LOG.debug("Cannot read an HTTP-01 token from {}: {}", shared, e.toString());
+            return null;
         }
-        if (cache.size() >= CACHE_LIMIT) {
-            cache.clear();
-        }
-        cache.put(token, new Cached(found, now));
-        return found;
     }
 
-    private synchronized boolean spendBudget(long now) {
-        long second = now / 1_000_000_000L;
-        if (second != budgetSecond) {
-            budgetSecond = second;
-            budgetUsed = 0;
+    /** The tokens in storage, listed again when the last listing is older than {@link #LIST_NANOS}. */
+    private synchronized Set<String> storedTokens(long now) {
+        if (everListed && now - listedAt < LIST_NANOS) {
+            return listed;
         }
-        return budgetUsed++ < STORAGE_LOOKUPS_PER_SECOND;
+        everListed = true;
+        listedAt = now; // also after a failure: a store that is down is not asked again at once
+        try {
+            Set<String> tokens = new HashSet<>();
+            for (String key : shared.list(STORAGE_PREFIX)) {
+                tokens.add(key.substring(STORAGE_PREFIX.length() + 1));
+            }
+            listed = tokens;
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("Cannot list HTTP-01 tokens in {}: {}", shared, e.toString());
+        }
+        return listed;
+    }
+
+    /**
+     * Waits, once a token is stored, until every node's listing of stored tokens includes it:
+     * only then may the CA ask. Returns at once when no storage is shared.
+     */
+    void awaitShared() throws InterruptedException {
+        if (shared == null) {
+            return;
+        }
+        long left = lastShared + SHARE_WAIT_NANOS - System.nanoTime();
+        if (left > 0) {
+            Thread.sleep(left / 1_000_000 + 1);
+        }
     }
 
     void put(String token, String keyAuthorization) {
@@ -145,6 +181,7 @@ public final class Http01Tokens {
             try {
                 shared.store(STORAGE_PREFIX + "/" + token, (keyAuthorization + "\ncreated=" + Instant.now() + "\n")
                         .getBytes(StandardCharsets.UTF_8));
+                lastShared = System.nanoTime();
             } catch (IOException | RuntimeException e) {
                 LOG.warn("Cannot write HTTP-01 token to {}: only this node answers it ({})", shared, e.toString());
             }

@@ -335,14 +335,19 @@ final class Lineages {
      */
     boolean repairLive(String storageName, Stored stored) throws IOException {
         int version = stored.meta().version();
-        String live = liveKey(storageName);
-        if (sameBytes(live + "/cert.pem", archiveKey(storageName, "cert", version))
-                && sameBytes(live + "/privkey.pem", archiveKey(storageName, "privkey", version))) {
+        if (liveMatches(storageName, version)) {
             return false;
         }
-        storage.storeSet(live, PemFiles.of(stored.key()).asMap());
+        storage.storeSet(liveKey(storageName), PemFiles.of(stored.key()).asMap());
         LOG.info("Repaired live/{}: it now holds version {} again, as renewal/{}.properties says", storageName, version, storageName);
         return true;
+    }
+
+    /** Whether {@code live/NAME} holds {@code version}'s certificate and key. */
+    boolean liveMatches(String storageName, int version) throws IOException {
+        String live = liveKey(storageName);
+        return sameBytes(live + "/cert.pem", archiveKey(storageName, "cert", version))
+                && sameBytes(live + "/privkey.pem", archiveKey(storageName, "privkey", version));
     }
 
     private boolean sameBytes(String a, String b) throws IOException {

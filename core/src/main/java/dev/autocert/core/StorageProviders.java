@@ -29,7 +29,7 @@ final class StorageProviders {
                     + "dev.autocert:autocert-store-jdbc and the PostgreSQL driver (org.postgresql:postgresql) on the class path");
         }
         if (lower.startsWith("vault:")) {
-            throw new InvalidSettingException(key, "'" + location + "' needs the module dev.autocert:autocert-store-vault "
+            throw new InvalidSettingException(key, "'" + StorageSettings.redact(location) + "' needs the module dev.autocert:autocert-store-vault "
                     + "on the class path");
         }
         throw new InvalidSettingException(key, "'" + StorageSettings.redact(location) + "' is not a store this version knows: "

@@ -54,6 +54,13 @@ final class ChallengeResponder implements AutoCloseable, BeforeAllCallback, Afte
     private final long delayMillis;
     private final java.util.concurrent.atomic.AtomicInteger turn = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean alternating;
+    private final java.util.Map<Integer, java.util.concurrent.atomic.AtomicInteger> answered = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** With {@link #alternating()}: how many challenge requests the {@code index}th engine served answered (200). */
+    int answered(int index) {
+        java.util.concurrent.atomic.AtomicInteger count = answered.get(index);
+        return count == null ? 0 : count.get();
+    }
 
     /**
      * Sends each request to one engine in turn and answers only from its tokens, as a
@@ -88,9 +95,16 @@ final class ChallengeResponder implements AutoCloseable, BeforeAllCallback, Afte
                     Thread.currentThread().interrupt();
                 }
             }
-            Optional<String> body = alternating
-                    ? sources.get(Math.floorMod(turn.getAndIncrement(), sources.size())).respond(path) // one node per request
-                    : sources.stream().map(t -> t.respond(path)).flatMap(Optional::stream).findFirst();
+            Optional<String> body;
+            if (alternating) { // one node per request
+                int node = Math.floorMod(turn.getAndIncrement(), sources.size());
+                body = sources.get(node).respond(path);
+                if (body.isPresent()) {
+                    answered.computeIfAbsent(node, n -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+                }
+            } else {
+                body = sources.stream().map(t -> t.respond(path)).flatMap(Optional::stream).findFirst();
+            }
             byte[] bytes = body.orElse("").getBytes(StandardCharsets.US_ASCII);
             exchange.getResponseHeaders().set("Content-Type", "text/plain");
             exchange.sendResponseHeaders(body.isPresent() ? 200 : 404, bytes.length == 0 ? -1 : bytes.length);

@@ -143,21 +143,25 @@ class FileStorageTest extends StorageContract {
         }
         Optional<Storage.Lock> taken = new FileStorage(dir).tryLock("certificate-example.com", Duration.ofMinutes(2));
         assertTrue(taken.isPresent(), "the system released the dead holder's lock; no lease to wait for");
+        taken.get().close(); // read only once released: opening and closing the file would release a held lock
         assertTrue(Files.readString(dir.resolve("locks/certificate-example.com.lock")).contains("pid=" + ProcessHandle.current().pid()),
                 "the holder is named in the file for operators");
-        taken.get().close();
+        assertThrows(IllegalArgumentException.class, () -> new FileStorage(dir).store("locks/certificate-example.com.lock", new byte[0]),
+                "the lock files are not keys");
     }
 
     /** The check: two processes hammering one lock for a bounded time never hold it together. */
     @Test
     void twoProcessesHammeringTheLockNeverHoldItTogether() throws Exception {
         Path inside = dir.resolve("inside");
-        Process first = LockHammer.start(dir, "hammer", "contended", 4_000);
-        Process second = LockHammer.start(dir, "hammer", "contended", 4_000);
+        long startAt = System.currentTimeMillis() + 3_000; // after both JVMs are up
+        Process first = LockHammer.start(dir, "hammer", "contended", 3_000, startAt);
+        Process second = LockHammer.start(dir, "hammer", "contended", 3_000, startAt);
         LockHammer.Result a = LockHammer.result(first);
         LockHammer.Result b = LockHammer.result(second);
         assertEquals(0, a.overlaps() + b.overlaps(), "a holder found the other inside: " + a + ", " + b);
         assertTrue(a.entries() > 10 && b.entries() > 10, "both processes took the lock many times: " + a + ", " + b);
+        assertTrue(a.busy() > 0 && b.busy() > 0, "each found it held by the other at times, so they did contend: " + a + ", " + b);
         assertFalse(Files.exists(inside));
     }
 }

@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class LockHammer {
 
-    record Result(int entries, int overlaps) {
+    record Result(int entries, int overlaps, int busy) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -37,12 +37,17 @@ public final class LockHammer {
             return;
         }
         Path inside = Path.of(args[0]).resolve("inside");
+        // Both processes start hammering at the same wall-clock moment, whatever their JVMs' start-up took.
+        long startAt = Long.parseLong(args[4]);
+        Thread.sleep(Math.max(0, startAt - System.currentTimeMillis()));
         int entries = 0;
         int overlaps = 0;
+        int busy = 0;
         long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
         while (System.nanoTime() < end) {
             Optional<Storage.Lock> lock = storage.tryLock(name, Duration.ofMinutes(1));
             if (lock.isEmpty()) {
+                busy++;
                 Thread.onSpinWait();
                 continue;
             }
@@ -57,13 +62,18 @@ public final class LockHammer {
                 Files.deleteIfExists(inside);
             }
         }
-        System.out.println("entries=" + entries + " overlaps=" + overlaps);
+        System.out.println("entries=" + entries + " overlaps=" + overlaps + " busy=" + busy);
     }
 
     static Process start(Path dir, String mode, String name, long millis) throws IOException {
+        return start(dir, mode, name, millis, 0);
+    }
+
+    /** Starts a process that begins at {@code startAt} (epoch milliseconds). */
+    static Process start(Path dir, String mode, String name, long millis, long startAt) throws IOException {
         return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), LockHammer.class.getName(), dir.toString(), mode, name, Long.toString(millis))
-                .redirectErrorStream(true).start();
+                System.getProperty("java.class.path"), LockHammer.class.getName(), dir.toString(), mode, name, Long.toString(millis),
+                Long.toString(startAt)).redirectErrorStream(true).start();
     }
 
     static void awaitLine(Process process, String expected) throws IOException {
@@ -83,7 +93,7 @@ public final class LockHammer {
         }
         String last = lines.get(lines.size() - 1);
         String[] parts = last.split("[ =]");
-        return new Result(Integer.parseInt(parts[1]), Integer.parseInt(parts[3]));
+        return new Result(Integer.parseInt(parts[1]), Integer.parseInt(parts[3]), Integer.parseInt(parts[5]));
     }
 
     private LockHammer() {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.autocert.testkit.BindServer;
 import dev.autocert.testkit.HttpsProbe;
 import dev.autocert.testkit.PebbleServer;
+import dev.autocert.testkit.PostgresServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -50,6 +51,9 @@ class JettyHomeIT {
     @RegisterExtension
     @Order(2)
     static final PebbleServer DNS_PEBBLE = PebbleServer.builder().dnsServer(DNS.address()).build();
+
+    @RegisterExtension
+    static final PostgresServer POSTGRES = PostgresServer.builder().build();
 
     private static final String NAME = "www.example.test";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
@@ -146,6 +150,51 @@ class JettyHomeIT {
         assertEquals(List.of(), DNS.txt("_acme-challenge.example.test"), "the challenge values are removed");
         stop(jetty);
         assertTrue(Files.readString(log).contains("Certificate *.example.test obtained from "), Files.readString(log));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jettyHomes")
+    void keepsCertificatesInPostgresWithTheStoreModule(Path jettyHome) throws Exception {
+        Path base = newJettyBase(jettyHome, "--add-modules=https,autocert,autocert-store-jdbc");
+        // The user's part: the PostgreSQL driver, beside the module's jars.
+        Path driver = Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator)).map(Path::of)
+                .filter(p -> p.getFileName().toString().startsWith("postgresql-")).findFirst().orElseThrow();
+        Files.copy(driver, base.resolve("lib/autocert-store-jdbc").resolve(driver.getFileName()));
+        String database = POSTGRES.newDatabase();
+        int httpsPort = TestServers.freePort();
+        Files.copy(PEBBLE.trustPem(), base.resolve("etc/pebble-ca.pem"));
+        append(base.resolve("start.d/autocert.ini"),
+                "autocert.domains=" + NAME,
+                "autocert.email=admin@example.test",
+                "autocert.agree-tos=true",
+                "autocert.ca=" + PEBBLE.directoryUrl(),
+                "autocert.ca-trust=etc/pebble-ca.pem",
+                "autocert.http-port=" + PEBBLE.httpPort(),
+                "autocert.storage=" + POSTGRES.jdbcUrl(database),
+                "autocert.storage-username=" + POSTGRES.username(),
+                "autocert.storage-password=" + POSTGRES.password());
+        append(base.resolve("start.d/ssl.ini"), "jetty.ssl.host=127.0.0.1", "jetty.ssl.port=" + httpsPort);
+        SSLContext pebbleRoots = HttpsProbe.trusting(PEBBLE.issuingTrustStore());
+
+        Path log = base.resolve("jetty.log");
+        Process jetty = java(jettyHome, base, log);
+        X509Certificate issued = awaitCertificate(jetty, log, pebbleRoots, httpsPort);
+        stop(jetty);
+
+        String keys = POSTGRES.execute(database, "SELECT key FROM autocert_entries WHERE key LIKE 'live/%' ORDER BY key");
+        assertEquals(List.of("live/" + NAME + "/cert.pem", "live/" + NAME + "/chain.pem", "live/" + NAME + "/fullchain.pem",
+                "live/" + NAME + "/privkey.pem"), keys.lines().toList());
+        assertFalse(Files.exists(base.resolve("autocert")), "nothing stored in $JETTY_BASE");
+        String output = Files.readString(log);
+        assertTrue(output.contains("Certificate " + NAME + " obtained from "), output);
+        assertFalse(output.contains(POSTGRES.password()), "the password is never logged");
+
+        // A restart serves the stored certificate from the database.
+        Path secondLog = base.resolve("jetty-2.log");
+        Process restarted = java(jettyHome, base, secondLog);
+        assertEquals(issued, awaitCertificate(restarted, secondLog, pebbleRoots, httpsPort));
+        assertTrue(Files.readString(secondLog).contains("Certificate " + NAME + " loaded from storage"), Files.readString(secondLog));
+        stop(restarted);
     }
 
     @ParameterizedTest(name = "{0}")

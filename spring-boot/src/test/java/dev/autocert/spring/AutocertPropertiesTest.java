@@ -40,6 +40,12 @@ class AutocertPropertiesTest {
         source.put("autocert.agree-tos", "true");
         source.put("autocert.ca", "https://ca.example.test/dir");
         source.put("autocert.storage", "/var/lib/autocert");
+        source.put("autocert.storage-username", "autocert");
+        source.put("autocert.storage-password", "s3cret");
+        source.put("autocert.vault-token-file", "/run/secrets/vault-token");
+        source.put("autocert.vault-role-id", "role-1");
+        source.put("autocert.vault-secret-id-file", "/run/secrets/secret-id");
+        source.put("autocert.vault-ca-cert", "/etc/ssl/vault-ca.pem");
         source.put("autocert.key-type", "ec-p384");
         source.put("autocert.challenges", "http-01,dns-01");
         source.put("autocert.http-port", "8080");
