@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.autocert.testkit.BindServer;
+import dev.autocert.testkit.OpenBaoServer;
 import dev.autocert.testkit.PebbleServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -50,6 +51,9 @@ class TomcatDistributionIT {
     @RegisterExtension
     @Order(2)
     static final PebbleServer DNS_PEBBLE = PebbleServer.builder().dnsServer(DNS.address()).build();
+
+    @RegisterExtension
+    static final OpenBaoServer OPENBAO = OpenBaoServer.builder().build();
 
     private static final String NAME = "tomcat.example.test";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
@@ -144,6 +148,33 @@ class TomcatDistributionIT {
         }
         assertEquals(List.of(), DNS.txt("_acme-challenge.example.test"), "the challenge values are removed");
         assertTrue(console().contains("Certificate *.example.test obtained from "), console());
+    }
+
+    /** The lib zip carries the Vault store: server.xml names Vault, AppRole logs in, the certificate lives in Vault. */
+    @Test
+    void keepsCertificatesInVaultWithAppRole() throws Exception {
+        OPENBAO.writePolicy("autocert-manage", Files.readString(Path.of("../stores/vault/policies/autocert-manage.hcl")
+                .toAbsolutePath().normalize()).replace("secret/data/autocert/", "secret/data/tomcat/")
+                .replace("secret/metadata/autocert/", "secret/metadata/tomcat/"));
+        OpenBaoServer.AppRole role = OPENBAO.createAppRole("tomcat", List.of("autocert-manage"), Duration.ofMinutes(10),
+                Duration.ofHours(1));
+        Path secretId = base.resolve("conf/vault-secret-id");
+        Files.writeString(secretId, role.secretId() + "\n");
+        Files.setPosixFilePermissions(secretId, PosixFilePermissions.fromString("rw-------"));
+        installAsTheGuideSays(" storage=\"vault:" + OPENBAO.address() + "/secret/tomcat\" vaultRoleId=\"" + role.roleId()
+                + "\" vaultSecretIdFile=\"conf/vault-secret-id\"");
+        Files.copy(PEBBLE.trustPem(), base.resolve("conf/pebble-ca.pem"));
+
+        start();
+        awaitStarted();
+        X509Certificate issued = TestHttpClient.awaitVerified(httpsPort, NAME, PEBBLE.issuingTrustStore());
+        String secret = OPENBAO.api("GET", "/v1/secret/data/tomcat/live/" + NAME, null);
+        String served = java.util.Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(issued.getEncoded());
+        assertTrue(secret.replace("\\n", "\n").contains(served.substring(0, 64)), "Vault's live/" + NAME + " holds the served certificate");
+        assertFalse(Files.exists(base.resolve("autocert")), "nothing stored in $CATALINA_BASE");
+        String console = console();
+        assertTrue(console.contains("Certificate " + NAME + " obtained from "), console);
+        assertFalse(console.contains(role.secretId()), "the secret ID is never logged");
     }
 
     @Test
