@@ -129,6 +129,15 @@ final class AdvisoryLock implements Storage.Lock {
                     + "; another node may hold it now. Nothing was written");
             lost.initCause(e);
             throw lost;
+        } catch (RuntimeException e) {
+            try { // leave no transaction open for the next fenced write to commit
+                session.rollback();
+                session.setAutoCommit(true);
+            } catch (SQLException rollbackFailed) {
+                e.addSuppressed(rollbackFailed);
+                lose("lost: its database session failed (" + rollbackFailed.getMessage() + ")");
+            }
+            throw e;
         }
     }
 
@@ -154,32 +163,50 @@ final class AdvisoryLock implements Storage.Lock {
         storage.forget(this);
     }
 
+    /**
+     * Releases the lock. When {@code pg_advisory_unlock} confirms it, the session holds nothing and
+     * is given back ({@link ConnectionPool#releaseSession}, which resets it first when it is an
+     * application's); otherwise the session is ended, never reused ({@link ConnectionPool#discard}:
+     * closed, or aborted when borrowed), which releases the lock if the server still had it.
+     */
     @Override
-    public synchronized void close() {
+    public void close() {
+        release("released");
+    }
+
+    /** Releases the lock as the store closes. */
+    void closeWithStore() {
+        release("released when its store was closed");
+    }
+
+    private synchronized void release(String reason) {
         Connection session = connection;
         if (session == null) {
             return;
         }
         connection = null;
-        gone = "released";
+        gone = reason;
         storage.forget(this);
+        boolean unlocked = false;
         try (PreparedStatement statement = session.prepareStatement(UNLOCK)) {
             statement.setLong(1, key);
             try (ResultSet row = statement.executeQuery()) {
-                if (row.next() && row.getBoolean(1)) {
-                    // The session holds nothing now: fit for reuse.
-                    pool.release(session);
-                    LOG.debug("Released the lock {} at {}", name, storage.where());
-                    return;
-                }
+                unlocked = row.next() && row.getBoolean(1);
             }
-            LOG.warn("The lock {} at {} was no longer held by its session when released", name, storage.where());
-        } catch (SQLException e) {
-            // Closing the session below releases the lock if the server still has it.
-            LOG.debug("Could not release the lock {} at {} with pg_advisory_unlock; closing its session", name,
+            if (!unlocked) {
+                LOG.warn("The lock {} at {} was no longer held by its session when released", name, storage.where());
+            }
+        } catch (SQLException | RuntimeException e) {
+            // Ending the session below releases the lock if the server still has it.
+            LOG.debug("Could not release the lock {} at {} with pg_advisory_unlock; ending its session", name,
                     storage.where(), e);
         }
-        pool.discard(session);
+        if (unlocked) {
+            pool.releaseSession(session); // holds nothing now: fit for reuse
+            LOG.debug("Released the lock {} at {}", name, storage.where());
+        } else {
+            pool.discard(session); // state unknown: never reused
+        }
     }
 
     @Override

@@ -6,6 +6,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 import org.slf4j.Logger;
@@ -17,6 +18,11 @@ import org.slf4j.LoggerFactory;
  * the connection breaks, it reconnects after a growing pause ({@link #BACKOFF}) and runs the
  * callbacks once, since changes may have been missed meanwhile. {@link #close()} stops it.
  *
+ * <p>The connection comes from {@link ConnectionPool#open()}; when it is an application's pool's,
+ * it goes back to it after {@code UNLISTEN *} ({@link ConnectionPool#closeSession}), or is aborted
+ * when that fails or the connection broke, so that no borrower of that session keeps receiving
+ * notifications.
+ *
  * <p>PostgreSQL also delivers the notifications of this process's own writes; callbacks re-read
  * what they follow, so that does no harm.
  */
@@ -25,7 +31,10 @@ final class ChangeListener implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ChangeListener.class);
 
     /** How long one wait for notifications lasts; {@link #close()} takes effect within it. */
-    private static final int WAIT_MILLIS = 500;
+    private static final int WAIT_MILLIS = 250;
+    /** How long {@link #close()} waits for the thread before aborting its connection, then after that. */
+    private static final Duration STOP_WAIT = Duration.ofMillis(WAIT_MILLIS + 750);
+    private static final Duration ABORTED_STOP_WAIT = Duration.ofSeconds(5);
     /** How often an idle connection is checked with a query, so a vanished server is noticed (the socket timeout bounds it). */
     private static final Duration CHECK_EVERY = Duration.ofSeconds(30);
     /** Pauses before reconnecting: 1 s, 2 s, 4 s, … up to 30 s, then every 30 s. */
@@ -38,6 +47,11 @@ final class ChangeListener implements AutoCloseable {
     private final List<Runnable> callbacks = new CopyOnWriteArrayList<>();
     private final Thread thread;
     private volatile boolean closed;
+    /** The connection in use, taken (set to null) by whoever ends it: the thread, or {@link #close()} when the thread is stuck. */
+    private final AtomicReference<Connection> current = new AtomicReference<>();
+    /** Guards {@link #listeningPid}, which is the backend of the session once its LISTEN succeeded, -1 otherwise. */
+    private final Object state = new Object();
+    private int listeningPid = -1;
 
     ChangeListener(ConnectionPool pool, String where) {
         this.pool = pool;
@@ -54,17 +68,61 @@ final class ChangeListener implements AutoCloseable {
         thread.start();
     }
 
+    /**
+     * Waits until the {@code LISTEN} is in effect, so that every later commit is notified; {@return
+     * whether it is, false when {@code timeout} ran out or the listener was closed first}. For tests.
+     */
+    boolean awaitListening(Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        synchronized (state) {
+            while (listeningPid < 0 && !closed) {
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                state.wait(Math.max(1, left / 1_000_000));
+            }
+            return listeningPid >= 0;
+        }
+    }
+
+    /** {@return the server process of the listening session, -1 while there is none} */
+    int backendPid() {
+        synchronized (state) {
+            return listeningPid;
+        }
+    }
+
+    /** {@return whether the thread still runs} */
+    boolean isAlive() {
+        return thread.isAlive();
+    }
+
+    private void listening(int pid) {
+        synchronized (state) {
+            listeningPid = pid;
+            state.notifyAll();
+        }
+    }
+
     private void run() {
         int failures = 0;
         boolean listenedBefore = false;
         while (!closed) {
             Connection connection = null;
+            boolean clean = false;
             try {
                 connection = pool.open();
+                current.set(connection);
+                if (closed) {
+                    clean = true;
+                    break;
+                }
                 try (Statement statement = connection.createStatement()) {
                     statement.execute("LISTEN " + Schema.CHANNEL);
                 }
                 PGConnection listening = connection.unwrap(PGConnection.class);
+                listening(listening.getBackendPID());
                 if (listenedBefore) {
                     LOG.info("Listening for changes at {} again", where);
                     fire(); // what changed while the connection was down
@@ -74,6 +132,7 @@ final class ChangeListener implements AutoCloseable {
                 listenedBefore = true;
                 failures = 0;
                 listen(connection, listening);
+                clean = true; // stopped by close(), between two waits: the session is in a known state
             } catch (SQLException | RuntimeException e) {
                 if (closed) {
                     break;
@@ -87,14 +146,30 @@ final class ChangeListener implements AutoCloseable {
                     LOG.debug("Could not listen for changes at {} (attempt {}): {}; trying again in {} s", where, failures,
                             e.getMessage(), pause.toSeconds());
                 }
+                end(connection, false);
+                connection = null;
                 sleep(pause);
             } finally {
-                if (connection != null) {
-                    ConnectionPool.closeQuietly(connection);
-                }
+                end(connection, clean);
             }
         }
         LOG.debug("Stopped listening for changes at {}", where);
+    }
+
+    /**
+     * Ends the use of {@code connection} unless {@link #close()} took it: given back after
+     * {@code UNLISTEN *} when {@code clean}, aborted (or closed, when it is this store's own) otherwise.
+     */
+    private void end(Connection connection, boolean clean) {
+        listening(-1);
+        if (connection == null || !current.compareAndSet(connection, null)) {
+            return;
+        }
+        if (clean) {
+            pool.closeSession(connection);
+        } else {
+            pool.discard(connection);
+        }
     }
 
     private void listen(Connection connection, PGConnection listening) throws SQLException {
@@ -115,6 +190,9 @@ final class ChangeListener implements AutoCloseable {
 
     private void fire() {
         for (Runnable callback : callbacks) {
+            if (closed) {
+                return;
+            }
             try {
                 callback.run();
             } catch (RuntimeException e) {
@@ -136,14 +214,36 @@ final class ChangeListener implements AutoCloseable {
         }
     }
 
-    /** Stops the thread and closes its connection; waits briefly for it. */
+    /**
+     * Stops the thread and ends its connection. The thread notices within {@link #WAIT_MILLIS} (or
+     * 100 ms while pausing); when it does not stop in time (a query or a connection attempt that
+     * hangs), its connection is aborted, which ends a blocked read at once. Closing twice does nothing.
+     */
     @Override
     public void close() {
-        closed = true; // seen within WAIT_MILLIS, or 100 ms while pausing
+        closed = true;
+        synchronized (state) {
+            state.notifyAll(); // wakes awaitListening
+        }
+        if (Thread.currentThread() == thread) {
+            return; // from a callback: the thread stops once it returns
+        }
         try {
-            thread.join(2 * WAIT_MILLIS + 1000);
+            thread.join(STOP_WAIT.toMillis());
+            if (thread.isAlive()) {
+                Connection stuck = current.getAndSet(null);
+                if (stuck != null) {
+                    LOG.debug("The listener at {} did not stop within {} ms; aborting its connection", where,
+                            STOP_WAIT.toMillis());
+                    pool.discard(stuck);
+                }
+                thread.join(ABORTED_STOP_WAIT.toMillis());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            LOG.warn("The thread listening for changes at {} has not stopped yet (connecting?); it will stop on its own", where);
         }
     }
 }

@@ -86,18 +86,21 @@ public final class PostgresStorage implements Storage {
 
     /**
      * A store that takes its connections from {@code dataSource}, such as an application's
-     * connection pool; it keeps none idle itself. Nothing is connected until the first use.
+     * connection pool; it keeps none idle itself. Nothing is connected until the first use. A
+     * connection that held a lock or listened goes back to {@code dataSource} only once its
+     * session holds no advisory lock, listens to nothing and has its settings reset; when that
+     * cannot be made sure, it is {@linkplain java.sql.Connection#abort aborted}, so the pool drops it.
      *
      * @param dataSource connections to a PostgreSQL database, through the PostgreSQL driver
      */
     public PostgresStorage(DataSource dataSource) {
         requireNonNull(dataSource, "dataSource");
-        this.pool = new ConnectionPool(dataSource::getConnection, 0);
+        this.pool = ConnectionPool.borrowing(dataSource::getConnection);
         this.where = "a DataSource (" + dataSource.getClass().getName() + ")";
     }
 
     private PostgresStorage(ConnectionProperties connection) {
-        this.pool = new ConnectionPool(PgDriver.source(connection.url(), connection.properties()), MAX_IDLE);
+        this.pool = ConnectionPool.own(PgDriver.source(connection.url(), connection.properties()), MAX_IDLE);
         this.where = connection.description();
     }
 
@@ -135,6 +138,7 @@ public final class PostgresStorage implements Storage {
             try {
                 connection = pool.acquire();
             } catch (SQLException e) {
+                requireOpen(); // closed meanwhile: say so
                 throw new IOException("Could not connect to PostgreSQL at " + where + ": " + e.getMessage(), e);
             }
             if (where.startsWith("a DataSource")) {
@@ -157,12 +161,14 @@ public final class PostgresStorage implements Storage {
 
     @Override
     public Optional<byte[]> load(String key) throws IOException {
+        requireOpen();
         Storage.checkKey(key);
         return withConnection("load " + key, connection -> Entries.load(connection, key));
     }
 
     @Override
     public void store(String key, byte[] value) throws IOException {
+        requireOpen();
         Storage.checkKey(key);
         requireNonNull(value, "value");
         inTransaction("store " + key, connection -> store(connection, key, value));
@@ -170,6 +176,7 @@ public final class PostgresStorage implements Storage {
 
     @Override
     public void store(String key, byte[] value, Lock guard) throws IOException {
+        requireOpen();
         Storage.checkKey(key);
         requireNonNull(value, "value");
         AdvisoryLock lock = ownLock(guard);
@@ -189,12 +196,14 @@ public final class PostgresStorage implements Storage {
 
     @Override
     public void storeSet(String prefix, Map<String, byte[]> values) throws IOException {
+        requireOpen();
         checkSet(prefix, values);
         inTransaction("store the set " + prefix, connection -> storeSet(connection, prefix, values));
     }
 
     @Override
     public void storeSet(String prefix, Map<String, byte[]> values, Lock guard) throws IOException {
+        requireOpen();
         checkSet(prefix, values);
         AdvisoryLock lock = ownLock(guard);
         if (lock == null) {
@@ -225,6 +234,7 @@ public final class PostgresStorage implements Storage {
 
     @Override
     public boolean delete(String key) throws IOException {
+        requireOpen();
         Storage.checkKey(key);
         return inTransaction("delete " + key, connection -> {
             long counter = Entries.bump(connection); // first, as every write: one lock order
@@ -239,6 +249,7 @@ public final class PostgresStorage implements Storage {
 
     @Override
     public List<String> list(String prefix) throws IOException {
+        requireOpen();
         Storage.checkKey(prefix);
         return withConnection("list " + prefix, connection -> Entries.list(connection, prefix));
     }
@@ -246,6 +257,7 @@ public final class PostgresStorage implements Storage {
     /** {@return the change counter of {@code autocert_changes}, which every write moves} */
     @Override
     public Optional<String> changeMarker() throws IOException {
+        requireOpen();
         return Optional.of(Long.toString(withConnection("read the change counter", Entries::marker)));
     }
 
@@ -256,6 +268,7 @@ public final class PostgresStorage implements Storage {
      */
     @Override
     public void watch(Runnable onChange) throws IOException {
+        requireOpen();
         requireNonNull(onChange, "onChange");
         open();
         synchronized (this) {
@@ -280,6 +293,7 @@ public final class PostgresStorage implements Storage {
      */
     @Override
     public Optional<Lock> tryLock(String name, Duration lease) throws IOException {
+        requireOpen();
         requireNonNull(name, "name");
         if (name.isEmpty()) {
             throw new IllegalArgumentException("A lock's name is empty");
@@ -290,17 +304,18 @@ public final class PostgresStorage implements Storage {
         try {
             connection = pool.acquire();
         } catch (SQLException e) {
+            requireOpen();
             throw failure("take the lock " + name, e);
         }
         int backend;
         try {
             backend = AdvisoryLock.tryTake(connection, key);
         } catch (SQLException e) {
-            pool.discard(connection);
+            pool.discard(connection); // it may hold the lock: end the session
             throw failure("take the lock " + name, e);
         }
         if (backend < 0) {
-            pool.release(connection); // it holds nothing
+            pool.releaseSession(connection); // it holds no lock, but has its keepalives set
             return Optional.empty();
         }
         AdvisoryLock lock = new AdvisoryLock(this, pool, name, key, connection, backend);
@@ -313,7 +328,12 @@ public final class PostgresStorage implements Storage {
         return Optional.of(lock);
     }
 
-    /** Stops {@link #watch}'s thread, releases the locks still held and closes every connection. Closing twice does nothing. */
+    /**
+     * Stops {@link #watch}'s thread (within about a second), releases the locks still held and
+     * closes every connection. Closing twice does nothing. Every method but this one and
+     * {@link #toString()} then throws an {@link IOException} saying that the store is closed; the
+     * store cannot be opened again.
+     */
     @Override
     public void close() {
         ChangeListener stopping;
@@ -326,10 +346,14 @@ public final class PostgresStorage implements Storage {
             listener = null;
         }
         if (stopping != null) {
-            stopping.close();
+            try {
+                stopping.close();
+            } catch (RuntimeException e) {
+                LOG.warn("Could not stop listening for changes at {}", where, e);
+            }
         }
         for (AdvisoryLock lock : new ArrayList<>(locks)) {
-            lock.close();
+            lock.closeWithStore();
         }
         pool.close();
         LOG.debug("Closed the store at {}", where);
@@ -346,6 +370,11 @@ public final class PostgresStorage implements Storage {
     /** {@return the URL without secrets and the user, for messages} */
     String where() {
         return where;
+    }
+
+    /** {@return the thread of {@link #watch}, or null before the first call and after {@link #close()}} */
+    synchronized ChangeListener listener() {
+        return listener;
     }
 
     void forget(AdvisoryLock lock) {
@@ -387,6 +416,7 @@ public final class PostgresStorage implements Storage {
         try {
             connection = pool.acquire();
         } catch (SQLException e) {
+            requireOpen(); // closed meanwhile: say so
             throw failure(what, e);
         }
         try {
@@ -424,9 +454,10 @@ public final class PostgresStorage implements Storage {
         });
     }
 
-    private void requireOpen() throws IOException {
+    /** @throws IOException saying that the store is closed, once {@link #close()} was called */
+    void requireOpen() throws IOException {
         if (closed) {
-            throw new IOException("The store at " + where + " is closed");
+            throw new IOException("The store is closed: PostgreSQL at " + where + " (a closed store cannot be opened again)");
         }
     }
 

@@ -1,8 +1,10 @@
 package dev.autocert.store.jdbc;
 
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.autocert.testkit.PostgresServer;
+import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -15,6 +17,9 @@ class ChangeListenerTest {
     @RegisterExtension
     static final PostgresServer PG = PostgresServer.builder().build();
 
+    /** Generous bounds, for a loaded machine: only a failure waits this long. */
+    private static final Duration WITHIN = Duration.ofSeconds(30);
+
     private static PostgresStorage open(String database) throws Exception {
         Properties properties = new Properties();
         properties.setProperty("user", PG.username());
@@ -24,19 +29,22 @@ class ChangeListenerTest {
         return storage;
     }
 
+    private static boolean told(Semaphore changes) throws InterruptedException {
+        return changes.tryAcquire(WITHIN.toSeconds(), TimeUnit.SECONDS);
+    }
+
     @Test
     void runsTheCallbackSoonAfterAnotherNodeWrites() throws Exception {
         String database = PG.newDatabase();
         try (PostgresStorage watcher = open(database); PostgresStorage writer = open(database)) {
             Semaphore changes = new Semaphore(0);
             watcher.watch(changes::release);
-            Thread.sleep(300); // the LISTEN is issued on the listener's own thread
-            changes.drainPermits();
+            assertTrue(watcher.listener().awaitListening(WITHIN), "the LISTEN, on the listener's own thread, succeeded");
 
             writer.store("live/example.com/cert.pem", new byte[] {1});
-            assertTrue(changes.tryAcquire(1, TimeUnit.SECONDS), "told within a second of a store");
+            assertTrue(told(changes), "told of a store");
             writer.delete("live/example.com/cert.pem");
-            assertTrue(changes.tryAcquire(1, TimeUnit.SECONDS), "and of a delete");
+            assertTrue(told(changes), "and of a delete");
         }
     }
 
@@ -46,18 +54,17 @@ class ChangeListenerTest {
         try (PostgresStorage watcher = open(database); PostgresStorage writer = open(database)) {
             Semaphore changes = new Semaphore(0);
             watcher.watch(changes::release);
-            Thread.sleep(300);
-            String pid = "";
-            for (int i = 0; i < 50 && pid.isEmpty(); i++) {
-                pid = PG.execute(database, "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                        + "AND query LIKE 'LISTEN%'").strip();
-                Thread.sleep(20);
-            }
+            ChangeListener listener = watcher.listener();
+            assertTrue(listener.awaitListening(WITHIN), "listening");
+            int pid = listener.backendPid();
+
             PG.execute(database, "SELECT pg_terminate_backend(" + pid + ")");
-            assertTrue(changes.tryAcquire(5, TimeUnit.SECONDS), "told once on reconnecting, for what it may have missed");
+            assertTrue(told(changes), "told once on reconnecting, for what it may have missed");
+            assertTrue(listener.awaitListening(WITHIN), "listening again (before it told)");
+            assertNotEquals(pid, listener.backendPid(), "on a new session");
             changes.drainPermits();
             writer.store("after", new byte[] {2});
-            assertTrue(changes.tryAcquire(2, TimeUnit.SECONDS), "and of writes since");
+            assertTrue(told(changes), "and of writes since");
         }
     }
 }

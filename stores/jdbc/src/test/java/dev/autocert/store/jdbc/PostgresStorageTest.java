@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.autocert.core.LockLostException;
 import dev.autocert.core.Storage;
 import dev.autocert.core.StorageContract;
 import dev.autocert.testkit.PostgresServer;
@@ -19,6 +20,7 @@ import java.util.Properties;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.function.Executable;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /** {@link PostgresStorage} against a real PostgreSQL: the store contract, with two stores as two nodes. */
@@ -135,6 +137,55 @@ class PostgresStorageTest extends StorageContract {
         assertThrows(IOException.class, lock::ensureHeld);
         Storage.Lock taken = storage().tryLock(testKey("closing"), Duration.ofMinutes(1)).orElseThrow();
         taken.close();
+    }
+
+    @Test
+    void everyMethodOfAClosedStoreSaysItIsClosed() throws Exception {
+        PostgresStorage closing = new PostgresStorage(PG.jdbcUrl(database()), credentials());
+        closing.open();
+        Storage.Lock ownLock = closing.tryLock(testKey("closed-own"), Duration.ofMinutes(1)).orElseThrow();
+        closing.watch(() -> { });
+        ChangeListener listener = closing.listener();
+        assertTrue(listener.awaitListening(Duration.ofSeconds(30)));
+        closing.close();
+        assertFalse(listener.isAlive(), "close() stopped the LISTEN thread");
+        closing.close(); // does nothing
+        assertThrows(LockLostException.class, ownLock::ensureHeld);
+
+        PostgresStorage neverOpened = new PostgresStorage(PG.jdbcUrl(database()), credentials());
+        neverOpened.close();
+        PGSimpleDataSource dataSource = new PGSimpleDataSource();
+        dataSource.setUrl(PG.jdbcUrl(database()));
+        PostgresStorage fromDataSource = new PostgresStorage(dataSource);
+        fromDataSource.close();
+        fromDataSource.close();
+
+        try (Storage.Lock otherLock = storage().tryLock(testKey("closed-other"), Duration.ofMinutes(1)).orElseThrow()) {
+            for (PostgresStorage closed : List.of(closing, neverOpened, fromDataSource)) {
+                String key = testKey("after-close");
+                Map<String, byte[]> set = Map.of("a", bytes("a"));
+                List<Executable> calls = List.of(
+                        closed::open,
+                        () -> closed.load(key),
+                        () -> closed.store(key, bytes("x")),
+                        () -> closed.store(key, bytes("x"), ownLock),
+                        () -> closed.store(key, bytes("x"), otherLock),
+                        () -> closed.storeSet(key, set),
+                        () -> closed.storeSet(key, set, ownLock),
+                        () -> closed.storeSet(key, set, otherLock),
+                        () -> closed.delete(key),
+                        () -> closed.list(key),
+                        closed::changeMarker,
+                        () -> closed.watch(() -> { }),
+                        () -> closed.tryLock(testKey("after-close-lock"), Duration.ofMinutes(1)));
+                for (Executable call : calls) {
+                    IOException e = assertThrows(IOException.class, call);
+                    assertTrue(e.getMessage().startsWith("The store is closed"), e.getMessage());
+                }
+            }
+            otherLock.ensureHeld(); // the closed store did not touch another store's lock
+        }
+        assertEquals(java.util.Optional.empty(), storage().load(testKey("after-close")), "nothing written");
     }
 
     @Test

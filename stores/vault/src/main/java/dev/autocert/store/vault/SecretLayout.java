@@ -28,6 +28,10 @@ import java.util.TreeMap;
  *     listed as {@code FILE=FIELD;base64}. When two files would get the same field (or the
  *     field {@code autocert-files}), the later one's field is its whole file name, or
  *     {@code file:} and its name.
+ * <li>A tombstone: the one field {@code autocert-deleted} with the text {@code true}, written by
+ *     check-and-set where the store removes a secret it has only read (a set's last file, an empty
+ *     set, keys a set replaced), because KV version 2 cannot delete by check-and-set. Absent, to
+ *     every reader.
  * </ul>
  *
  * Secrets with other fields (written by someone else) are neither: Autocert ignores them.
@@ -36,13 +40,14 @@ final class SecretLayout {
 
     static final String VALUE = "value";
     static final String FILES = "autocert-files";
+    static final String DELETED = "autocert-deleted";
     private static final String BASE64 = ";base64";
 
     private SecretLayout() {
     }
 
     /** What a secret holds, for the store. */
-    sealed interface Content permits Value, SetOfFiles, Foreign {
+    sealed interface Content permits Value, SetOfFiles, Tombstone, Foreign {
     }
 
     /** One key's value. */
@@ -56,12 +61,20 @@ final class SecretLayout {
         }
     }
 
+    /** A removed secret: absent. */
+    record Tombstone() implements Content {
+    }
+
     /** Not written by Autocert. */
     record Foreign() implements Content {
     }
 
     static Map<String, Object> value(byte[] bytes) {
         return Map.of(VALUE, Base64.getEncoder().encodeToString(bytes));
+    }
+
+    static Map<String, Object> tombstone() {
+        return Map.of(DELETED, "true");
     }
 
     static Map<String, Object> set(Map<String, byte[]> files) {
@@ -86,6 +99,9 @@ final class SecretLayout {
 
     /** Reads a secret's {@code data}; damaged base64 counts as foreign. */
     static Content decode(Map<String, Object> data) {
+        if (data.size() == 1 && "true".equals(data.get(DELETED))) {
+            return new Tombstone();
+        }
         try {
             if (data.get(FILES) instanceof String index) {
                 Map<String, byte[]> files = new TreeMap<>();

@@ -27,14 +27,28 @@ record VaultLocation(URI address, String mount, String base) {
         try {
             uri = new URI(url);
         } catch (URISyntaxException e) {
-            throw invalid(location, "is not a URL");
+            throw invalid(redacted(location), "is not a URL");
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("https") && !scheme.equals("http") || uri.getHost() == null) {
-            throw invalid(location, "needs Vault's address with http or https");
+            throw invalid(redacted(location), "needs Vault's address with http or https");
         }
         if (uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
-            throw invalid(location, "takes no user, query or fragment; give the token with autocert.vault-token-file");
+            // They may hold a token or a password: name them, never show them.
+            java.util.List<String> parts = new java.util.ArrayList<>();
+            if (uri.getRawUserInfo() != null) {
+                parts.add("user info before the host (user@ or user:password@)");
+            }
+            if (uri.getRawQuery() != null) {
+                parts.add("a query (?...)");
+            }
+            if (uri.getRawFragment() != null) {
+                parts.add("a fragment (#...)");
+            }
+            String shown = (location.startsWith("vault:") ? "vault:" : "") + scheme + "://" + uri.getHost()
+                    + (uri.getPort() >= 0 ? ":" + uri.getPort() : "") + (uri.getRawPath() == null ? "" : uri.getRawPath());
+            throw invalid(shown, "(shown here without " + (parts.size() > 1 ? "them" : "it") + ") has " + String.join(" and ", parts)
+                    + ", which a Vault location does not take; give the token with autocert.vault-token-file or VAULT_TOKEN");
         }
         String path = uri.getPath() == null ? "" : uri.getPath().replaceAll("^/+|/+$", "");
         if (path.isEmpty()) {
@@ -52,6 +66,36 @@ record VaultLocation(URI address, String mount, String base) {
         return new VaultLocation(address, mount, base);
     }
 
+    /**
+     * {@return {@code location} without anything that may be a credential}, for messages about a
+     * location that did not parse: everything from the first {@code ?} or {@code #} on, and
+     * everything from {@code //} to the last {@code @} (over-cautious: a path may hold an {@code @}).
+     */
+    static String redacted(String location) {
+        String shown = location;
+        int query = indexOfAny(shown, "?#");
+        if (query >= 0) {
+            shown = shown.substring(0, query) + "[query or fragment removed]";
+        }
+        int slashes = shown.indexOf("//");
+        int at = shown.lastIndexOf('@');
+        if (at >= 0) {
+            int from = slashes >= 0 && slashes < at ? slashes + 2 : 0;
+            shown = shown.substring(0, from) + "[user info removed]@" + shown.substring(at + 1);
+        }
+        return shown;
+    }
+
+    private static int indexOfAny(String text, String characters) {
+        for (int i = 0; i < text.length(); i++) {
+            if (characters.indexOf(text.charAt(i)) >= 0) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** {@code location} must already be fit to show: {@link #redacted(String)} unless it parsed without user info or query. */
     private static InvalidSettingException invalid(String location, String problem) {
         return new InvalidSettingException(SETTING, "'" + location + "' " + problem
                 + " (expected vault:https://HOST:PORT/MOUNT/PATH, such as vault:https://vault.example:8200/secret/autocert)");

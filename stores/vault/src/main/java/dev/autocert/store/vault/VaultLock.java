@@ -34,11 +34,15 @@ import org.slf4j.LoggerFactory;
  *     could remove a lock a new holder took after a takeover.
  * </ul>
  *
- * {@link #ensureHeld()} fails when the lock was released or an extension was refused; and when the
- * last confirmed extension (timed from before its request was sent) is older than half the lease,
- * it extends at once and fails if that is refused. A contender needs a whole lease after the
- * holder's last write, so the holder's writes within half a lease of it are safe, with the other
- * half as margin for the requests' own time and for clock rates.
+ * {@link #ensureHeld()} fails when the lock was released or an extension was refused. When the
+ * last confirmed extension (timed from before its request was sent) is half the lease old or older,
+ * it first extends at once, and fails if that is refused or fails. {@link #fence()} is that check,
+ * run by {@link VaultStorage} immediately before each POST of a fenced write, with a request timeout
+ * of a quarter of the lease ({@link #requestTimeout(Duration)}): the class comment of
+ * {@link VaultStorage} gives the whole safety argument. The lock's own writes (take, extend) wait
+ * a quarter of the lease at most too, so an extension in progress holds up {@code ensureHeld()} no
+ * longer than that; an extension that timed out here but reached Vault all the same is recognised
+ * by its {@code owner} and adopted, rather than mistaken for a takeover.
  */
 final class VaultLock implements Storage.Lock {
 
@@ -55,6 +59,8 @@ final class VaultLock implements Storage.Lock {
     private final String path;
     private final String owner;
     private final Duration lease;
+    /** How long each request for this lock, and each POST of a write it fences, waits: {@link #requestTimeout(Duration)}. */
+    private final Duration requestTimeout;
     private long version;
     private long confirmedNanos;
     private boolean released;
@@ -67,6 +73,7 @@ final class VaultLock implements Storage.Lock {
         this.path = VaultStorage.LOCKS + name;
         this.owner = owner;
         this.lease = lease;
+        this.requestTimeout = requestTimeout(lease);
         this.version = version;
         this.confirmedNanos = confirmedNanos;
     }
@@ -86,8 +93,9 @@ final class VaultLock implements Storage.Lock {
         } else {
             return Optional.empty();
         }
+        Duration timeout = requestTimeout(lease);
         long started = System.nanoTime();
-        OptionalLong written = storage.writeIfVersion(path, held, expected);
+        OptionalLong written = storage.writeIfVersion(path, held, expected, () -> timeout);
         if (written.isEmpty()) {
             return Optional.empty(); // another contender was faster
         }
@@ -113,6 +121,28 @@ final class VaultLock implements Storage.Lock {
         Sighting seen = storage.sightings().compute(name,
                 (n, previous) -> previous != null && previous.version() == current.version() ? previous : new Sighting(current.version(), now));
         return now - seen.sinceNanos() >= leaseNanos;
+    }
+
+    /**
+     * {@return how long a request for a lock of {@code lease}, or a POST of a write it fences, may
+     * wait for its answer}: a quarter of the lease, at most {@link VaultClient#REQUEST_TIMEOUT}.
+     */
+    static Duration requestTimeout(Duration lease) {
+        Duration quarter = Duration.ofNanos(Math.max(TimeUnit.MILLISECONDS.toNanos(1), lease.toNanos() / 4));
+        return quarter.compareTo(VaultClient.REQUEST_TIMEOUT) < 0 ? quarter : VaultClient.REQUEST_TIMEOUT;
+    }
+
+    /**
+     * The fence of a write guarded by this lock, run immediately before each of its POSTs:
+     * {@link #ensureHeld()} (so the last confirmed extension is less than half a lease old, or the
+     * write is refused with {@link dev.autocert.core.LockLostException}), then a timeout of a
+     * quarter of the lease.
+     */
+    VaultClient.Fence fence() {
+        return () -> {
+            ensureHeld();
+            return requestTimeout;
+        };
     }
 
     private static Map<String, Object> fields(String state, String owner, Duration lease) {
@@ -143,8 +173,22 @@ final class VaultLock implements Storage.Lock {
         if (released || lostBecause != null) {
             return false;
         }
+        Map<String, Object> fields = fields(HELD, owner, lease);
+        VaultClient.Fence timeout = () -> requestTimeout;
         long started = System.nanoTime();
-        OptionalLong written = storage.writeIfVersion(path, fields(HELD, owner, lease), version);
+        OptionalLong written = storage.writeIfVersion(path, fields, version, timeout);
+        if (written.isEmpty()) {
+            // Refused: taken over, or an earlier extension of ours timed out here yet reached Vault. Only this
+            // acquisition writes its owner, and a takeover writes another, so our owner on a newer version is ours.
+            Optional<VaultStorage.Read> current = storage.read(path);
+            if (current.isPresent() && current.get().version() > version && owner.equals(current.get().data().get("owner"))
+                    && HELD.equals(current.get().data().get("state"))) {
+                LOG.debug("Lock {} in {}: an extension that timed out reached Vault; extending from its version", name, storage);
+                version = current.get().version();
+                started = System.nanoTime();
+                written = storage.writeIfVersion(path, fields, version, timeout);
+            }
+        }
         if (written.isEmpty()) {
             lostBecause = "was taken over by another holder: its lease ran out before it was extended";
             LOG.warn("Lock {} in {} {}", name, storage, lostBecause);
@@ -161,7 +205,8 @@ final class VaultLock implements Storage.Lock {
         if (released) {
             throw storage.lockLost(name, "was released");
         }
-        if (lostBecause == null && System.nanoTime() - confirmedNanos > lease.toNanos() / 2) {
+        long half = lease.toNanos() / 2;
+        if (lostBecause == null && System.nanoTime() - confirmedNanos >= half) {
             // Extensions stalled (a pause, or Vault unreachable): only a successful one now proves it is still ours.
             try {
                 extend();
@@ -171,6 +216,11 @@ final class VaultLock implements Storage.Lock {
         }
         if (lostBecause != null) {
             throw storage.lockLost(name, lostBecause);
+        }
+        long age = System.nanoTime() - confirmedNanos;
+        if (age >= half) {
+            throw storage.lockLost(name, "was last confirmed " + TimeUnit.NANOSECONDS.toMillis(age) + " ms ago, half its lease ("
+                    + lease.toMillis() + " ms) or more");
         }
     }
 

@@ -42,6 +42,22 @@ import org.slf4j.LoggerFactory;
  * written on every change whose version is {@link #changeMarker()}, and the locks
  * {@code ~autocert/locks/NAME}.
  *
+ * <h2>Deleting, and tombstones</h2>
+ * {@link #delete} of a key stored as a secret of its own deletes that secret
+ * ({@code DELETE /v1/MOUNT/metadata/…}, Vault's {@code delete} capability): that is what the caller
+ * asked, and a store of the same key racing it is simply ordered before it. (Autocert never uses
+ * one path both as a key and as a set.) But KV version 2 has no check-and-set delete: where the
+ * store decides from a read that a secret should go, another writer could re-create it between
+ * the read and the delete, which would destroy that new write. That is so when removing a set's
+ * last file ({@code delete("live/NAME/cert.pem")}), storing an empty set, and removing the keys of
+ * their own that a new set replaced. There the store never deletes: it writes a
+ * <em>tombstone</em>, the one field {@code autocert-deleted=true}, by check-and-set on the version
+ * it read, so a write that landed meanwhile makes the tombstone fail instead (the store then reads
+ * again, or, for an empty set, lets the later write stand). {@link #load}, {@link #list} and
+ * {@link #delete} treat a tombstone as absent, and a later {@link #store} or {@link #storeSet}
+ * writes over it. Tombstones stay, a few bytes each, with their secrets' version history; an
+ * operator may remove them ({@code bao kv metadata delete}) while no Autocert writes there.
+ *
  * <h2>Locks</h2>
  * A lock is a secret holding its owner and lease, written with KV check-and-set (see
  * {@link VaultLock}): taken when absent or released, extended every third of the lease, and
@@ -49,13 +65,45 @@ import org.slf4j.LoggerFactory;
  * contender's own monotonic clock. No clocks of different hosts are compared.
  *
  * <h2>Fenced writes</h2>
- * Vault cannot make "write only while this lock is held" one atomic step (check-and-set guards one
- * secret, the lock, not another). {@link #store(String, byte[], Lock)} therefore checks the lock
- * first ({@link Lock#ensureHeld()}, which refuses a lock whose last confirmed extension is older
- * than half its lease) and then writes. A contender takes the lock over only after a whole lease
- * without an extension, so a write checked within half a lease of the last extension reaches Vault
- * before anyone else can hold the lock, unless the request itself takes longer than half the
- * lease: leases are minutes, requests are milliseconds.
+ * Vault cannot make "write only while this lock is held" one atomic step: check-and-set guards
+ * one secret, the lock, not another. Fenced writes ({@link #store(String, byte[], Lock)},
+ * {@link #storeSet(String, Map, Lock)}) instead bound by time when each of their writes can reach
+ * Vault. Let {@code L} be the lease and {@code c} the moment, on the holder's monotonic clock,
+ * at which the holder <em>sent</em> the last extension of the lock that Vault accepted (or the
+ * write that took it).
+ * <ol>
+ * <li>A contender takes the lock over only once it has seen the same version of the lock for a
+ *     whole {@code L} on its own monotonic clock ({@link VaultLock}). It cannot see that version
+ *     before Vault wrote it, which is after {@code c}; so no one else holds the lock before
+ *     {@code c + L}.
+ * <li>Immediately before <em>each</em> POST of a fenced write (each check-and-set attempt on a
+ *     set, and the attempt after a new login), the holder checks that {@code now - c < L/2}; when
+ *     not, it extends the lease synchronously, which sets {@code c} to that extension's sending
+ *     time, or throws {@link LockLostException}. The GETs between those POSTs need no check.
+ * <li>Each of those POSTs waits at most {@code L/4} for its answer (and never more than 30 s);
+ *     then the client gives up and the write fails.
+ * </ol>
+ * So a fenced write that Vault applies while its request is waited for lands before
+ * {@code c + L/2 + L/4 = c + 3L/4 < c + L}: before anyone else can hold the lock. The last
+ * {@code L/4} is the margin for the two hosts' clocks running at different rates (up to a third)
+ * and for the moment between the check and the sending. With the engine's lease of one minute:
+ * a check refuses or extends a lock last confirmed 30 s ago, requests are cut at 15 s, and 15 s
+ * remain. What this cannot cover: the holder's process paused (GC, a suspended VM) for longer than
+ * the margin exactly between a check and its request, and a request that the network or a proxy
+ * holds past its timeout and Vault applies after the client gave up (the client then reports the
+ * write as failed, not as done).
+ *
+ * <p>A fenced write that throws {@link LockLostException} changed nothing: the check precedes the
+ * first POST, and another attempt follows only one that changed nothing (a refused check-and-set,
+ * a 403). Once the data is written, the change marker's bump and the removal of keys a new set
+ * replaced are not fenced: they are right whoever holds the lock. A guard that is not a lock of a
+ * {@code VaultStorage} is checked with {@link Lock#ensureHeld()} before each POST, with the usual
+ * 30 s timeout.
+ *
+ * <h2>Closing</h2>
+ * {@link #close()} releases the locks still held and revokes an AppRole token. A store is not
+ * opened again: after {@code close()}, every method throws an {@link IOException} saying the store
+ * is closed.
  *
  * <h2>Cost</h2>
  * {@link #load}: one GET (two for a set's file). {@link #store}: a GET, a POST and the marker's
@@ -119,8 +167,9 @@ public final class VaultStorage implements Storage {
      */
     @Override
     public void open() throws IOException {
+        ensureOpen();
         client.ensureLoggedIn();
-        String lookup = "/v1/auth/token/lookup-self";
+        String lookup = VaultClient.LOOKUP_SELF;
         VaultClient.Response self = client.exchange("GET", lookup, null);
         if (self.status() == 403 || self.status() == 401) {
             throw new IOException("Vault at " + client.address() + " refused the token (GET " + lookup + ": " + self.errors()
@@ -171,6 +220,7 @@ public final class VaultStorage implements Storage {
     @Override
     public Optional<byte[]> load(String key) throws IOException {
         Storage.checkKey(key);
+        ensureOpen();
         Optional<Read> own = read(key);
         if (own.isPresent() && own.get().content() instanceof SecretLayout.Value value) {
             return Optional.of(value.bytes());
@@ -187,11 +237,16 @@ public final class VaultStorage implements Storage {
 
     @Override
     public void store(String key, byte[] value) throws IOException {
+        store(key, value, VaultClient.Fence.NONE);
+    }
+
+    private void store(String key, byte[] value, VaultClient.Fence fence) throws IOException {
         Storage.checkKey(key);
         requireNonNull(value, "value");
+        ensureOpen();
         String parent = parentOf(key);
-        if (parent == null || !updateSetFile(parent, nameOf(key), value)) {
-            write(key, SecretLayout.value(value), "store " + key);
+        if (parent == null || !updateSetFile(parent, nameOf(key), value, fence)) {
+            write(key, SecretLayout.value(value), "store " + key, fence);
         }
         changed();
     }
@@ -199,10 +254,14 @@ public final class VaultStorage implements Storage {
     /**
      * Replaces the set under {@code prefix} with {@code values} in one write: readers see the old
      * set or the new one. Values stored earlier as keys of their own under {@code prefix/} are
-     * deleted afterwards.
+     * replaced by tombstones afterwards; an empty {@code values} replaces the set by a tombstone.
      */
     @Override
     public void storeSet(String prefix, Map<String, byte[]> values) throws IOException {
+        storeSet(prefix, values, VaultClient.Fence.NONE);
+    }
+
+    private void storeSet(String prefix, Map<String, byte[]> values, VaultClient.Fence fence) throws IOException {
         Storage.checkKey(prefix);
         Map<String, byte[]> files = new TreeMap<>();
         for (Map.Entry<String, byte[]> entry : values.entrySet()) {
@@ -211,30 +270,50 @@ public final class VaultStorage implements Storage {
             }
             files.put(entry.getKey(), requireNonNull(entry.getValue(), "value of " + entry.getKey()));
         }
+        ensureOpen();
         if (files.isEmpty()) {
-            deleteSecretIfSet(prefix);
+            clearSet(prefix, fence);
         } else {
-            write(prefix, SecretLayout.set(files), "store the set " + prefix);
-            deleteShadowedKeys(prefix);
+            write(prefix, SecretLayout.set(files), "store the set " + prefix, fence);
+            removeShadowedKeys(prefix);
         }
         changed();
     }
 
+    /** {@link #store(String, byte[])} fenced by {@code guard}: see "Fenced writes" above. */
     @Override
     public void store(String key, byte[] value, Lock guard) throws IOException {
+        Storage.checkKey(key);
+        ensureOpen();
         guard.ensureHeld();
-        store(key, value);
+        store(key, value, fence(guard));
     }
 
+    /** {@link #storeSet(String, Map)} fenced by {@code guard}: see "Fenced writes" above. */
     @Override
     public void storeSet(String prefix, Map<String, byte[]> values, Lock guard) throws IOException {
+        Storage.checkKey(prefix);
+        ensureOpen();
         guard.ensureHeld();
-        storeSet(prefix, values);
+        storeSet(prefix, values, fence(guard));
+    }
+
+    /** What runs before each POST of a write {@code guard} fences. */
+    private static VaultClient.Fence fence(Lock guard) {
+        requireNonNull(guard, "guard");
+        if (guard instanceof VaultLock lock) {
+            return lock.fence();
+        }
+        return () -> {
+            guard.ensureHeld();
+            return VaultClient.REQUEST_TIMEOUT;
+        };
     }
 
     @Override
     public boolean delete(String key) throws IOException {
         Storage.checkKey(key);
+        ensureOpen();
         Optional<Read> own = read(key);
         if (own.isPresent() && own.get().content() instanceof SecretLayout.Value) {
             deleteSecret(key);
@@ -252,6 +331,7 @@ public final class VaultStorage implements Storage {
     @Override
     public List<String> list(String prefix) throws IOException {
         Storage.checkKey(prefix);
+        ensureOpen();
         List<String> secrets = new ArrayList<>();
         secrets.add(prefix); // a set's files are under prefix/ though the set is a secret at prefix
         List<String> folders = List.of(prefix + "/");
@@ -307,6 +387,7 @@ public final class VaultStorage implements Storage {
     /** The version of {@code PATH/~autocert/changes}, which every write and delete of this store bumps; one GET. */
     @Override
     public Optional<String> changeMarker() throws IOException {
+        ensureOpen();
         String path = location.metadataPath(MARKER);
         VaultClient.Response answer = client.get(path, "read");
         if (answer.status() == 404) {
@@ -332,13 +413,14 @@ public final class VaultStorage implements Storage {
         if (lease.isNegative() || lease.isZero()) {
             throw new IllegalArgumentException("A lease must be positive: " + lease);
         }
-        if (closed) {
-            throw new IOException(this + " is closed");
-        }
+        ensureOpen();
         return VaultLock.tryLock(this, name, lease);
     }
 
-    /** Releases the locks still held and stops renewing the token. Closing twice does nothing. */
+    /**
+     * Releases the locks still held, stops renewing the token and revokes an AppRole token.
+     * Closing twice does nothing; any other call after it throws an {@link IOException}.
+     */
     @Override
     public void close() throws IOException {
         if (closed) {
@@ -362,6 +444,17 @@ public final class VaultStorage implements Storage {
     @Override
     public String toString() {
         return "VaultStorage[" + location + "]";
+    }
+
+    private void ensureOpen() throws IOException {
+        if (closed) {
+            throw new IOException(this + ": the store is closed");
+        }
+    }
+
+    /** {@return the HTTP client}, for tests */
+    VaultClient client() {
+        return client;
     }
 
     // ---------------------------------------------------------------- for VaultLock
@@ -421,11 +514,16 @@ public final class VaultStorage implements Storage {
      * @return the new version, or empty when the version was another (check-and-set refused)
      */
     OptionalLong writeIfVersion(String path, Map<String, Object> data, long expected) throws IOException {
+        return writeIfVersion(path, data, expected, VaultClient.Fence.NONE);
+    }
+
+    /** {@link #writeIfVersion(String, Map, long)}, with {@code fence} run before the POST. */
+    OptionalLong writeIfVersion(String path, Map<String, Object> data, long expected, VaultClient.Fence fence) throws IOException {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("data", data);
         body.put("options", Map.of("cas", expected));
         String api = location.dataPath(path);
-        VaultClient.Response answer = client.post(api, body, expected == 0 ? "create" : "update");
+        VaultClient.Response answer = client.post(api, body, expected == 0 ? "create" : "update", fence);
         if (answer.status() == 400 && answer.errors().contains("check-and-set")) {
             return OptionalLong.empty();
         }
@@ -436,9 +534,9 @@ public final class VaultStorage implements Storage {
         return OptionalLong.of(version instanceof Number n ? n.longValue() : expected + 1);
     }
 
-    private void write(String path, Map<String, Object> data, String what) throws IOException {
+    private void write(String path, Map<String, Object> data, String what, VaultClient.Fence fence) throws IOException {
         String api = location.dataPath(path);
-        VaultClient.Response answer = client.post(api, Map.of("data", data), "create\" or \"update");
+        VaultClient.Response answer = client.post(api, Map.of("data", data), "create\" or \"update", fence);
         if (answer.status() != 200 && answer.status() != 204) {
             throw client.failure(what, "POST", api, answer);
         }
@@ -454,13 +552,13 @@ public final class VaultStorage implements Storage {
 
     /** Bumps the change marker. */
     private void changed() throws IOException {
-        write(MARKER, Map.of("last-writer", instance), "record the change in " + MARKER);
+        write(MARKER, Map.of("last-writer", instance), "record the change in " + MARKER, VaultClient.Fence.NONE);
     }
 
     // ---------------------------------------------------------------- sets
 
     /** Stores {@code file} in the set at {@code set} when there is one; {@return whether there was} */
-    private boolean updateSetFile(String set, String file, byte[] value) throws IOException {
+    private boolean updateSetFile(String set, String file, byte[] value, VaultClient.Fence fence) throws IOException {
         for (int attempt = 0; attempt < SET_UPDATE_ATTEMPTS; attempt++) {
             Optional<Read> read = read(set);
             if (read.isEmpty() || !(read.get().content() instanceof SecretLayout.SetOfFiles files)) {
@@ -468,14 +566,18 @@ public final class VaultStorage implements Storage {
             }
             Map<String, byte[]> updated = new TreeMap<>(files.files());
             updated.put(file, value);
-            if (writeIfVersion(set, SecretLayout.set(updated), read.get().version()).isPresent()) {
+            if (writeIfVersion(set, SecretLayout.set(updated), read.get().version(), fence).isPresent()) {
                 return true;
             }
         }
         throw new IOException("Vault at " + client.address() + ": the set " + set + " kept changing; " + file + " was not stored");
     }
 
-    /** Removes {@code file} from the set at {@code set}, and the set when it was its last; {@return whether it was there} */
+    /**
+     * Removes {@code file} from the set at {@code set}, by check-and-set; the set's last file
+     * leaves a tombstone, never a delete, which could destroy a set stored meanwhile.
+     * {@return whether it was there}
+     */
     private boolean removeSetFile(String set, String file) throws IOException {
         for (int attempt = 0; attempt < SET_UPDATE_ATTEMPTS; attempt++) {
             Optional<Read> read = read(set);
@@ -485,26 +587,32 @@ public final class VaultStorage implements Storage {
             }
             Map<String, byte[]> remaining = new TreeMap<>(files.files());
             remaining.remove(file);
-            // An empty set is written first, by check-and-set, so a set stored meanwhile is not deleted unseen.
-            if (writeIfVersion(set, SecretLayout.set(remaining), read.get().version()).isPresent()) {
-                if (remaining.isEmpty()) {
-                    deleteSecret(set);
-                }
+            Map<String, Object> data = remaining.isEmpty() ? SecretLayout.tombstone() : SecretLayout.set(remaining);
+            if (writeIfVersion(set, data, read.get().version()).isPresent()) {
                 return true;
             }
         }
         throw new IOException("Vault at " + client.address() + ": the set " + set + " kept changing; " + file + " was not deleted");
     }
 
-    private void deleteSecretIfSet(String prefix) throws IOException {
+    /**
+     * Replaces the set at {@code prefix}, if there is one, by a tombstone, by check-and-set on the
+     * version read. When that is refused, another writer changed the secret after the read: its
+     * write counts as later than this empty set, and stays.
+     */
+    private void clearSet(String prefix, VaultClient.Fence fence) throws IOException {
         Optional<Read> read = read(prefix);
         if (read.isPresent() && read.get().content() instanceof SecretLayout.SetOfFiles) {
-            deleteSecret(prefix);
+            writeIfVersion(prefix, SecretLayout.tombstone(), read.get().version(), fence);
         }
     }
 
-    /** Deletes values stored as keys of their own directly under {@code set/}: the set replaced them. */
-    private void deleteShadowedKeys(String set) throws IOException {
+    /**
+     * Replaces values stored as keys of their own directly under {@code set/} by tombstones: the
+     * set replaced them. Each by check-and-set on the version read, read again when refused,
+     * since a store that raced the set's write may have written such a key from an older read.
+     */
+    private void removeShadowedKeys(String set) throws IOException {
         String api = location.metadataPath(set + "/") + "?list=true";
         VaultClient.Response answer = client.get(api, "list");
         if (answer.status() != 200) {
@@ -513,11 +621,18 @@ public final class VaultStorage implements Storage {
         Object keys = answer.data().get("keys");
         for (Object entry : keys instanceof List<?> l ? l : List.of()) {
             String name = String.valueOf(entry);
-            if (!name.endsWith("/")) {
-                Optional<Read> read = read(set + "/" + name);
-                if (read.isPresent() && read.get().content() instanceof SecretLayout.Value) {
-                    deleteSecret(set + "/" + name);
-                }
+            if (name.endsWith("/")) {
+                continue;
+            }
+            String key = set + "/" + name;
+            boolean done = false;
+            for (int attempt = 0; attempt < SET_UPDATE_ATTEMPTS && !done; attempt++) {
+                Optional<Read> read = read(key);
+                done = read.isEmpty() || !(read.get().content() instanceof SecretLayout.Value)
+                        || writeIfVersion(key, SecretLayout.tombstone(), read.get().version()).isPresent();
+            }
+            if (!done) {
+                LOG.warn("{}: {} kept changing; it still shadows the file {} of the set {}", this, key, name, set);
             }
         }
     }

@@ -17,6 +17,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.jose4j.json.JsonUtil;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -130,6 +134,65 @@ class VaultStorageTest extends StorageContract {
     void aKeyIsOneSecretWithItsValueInBase64() throws Exception {
         first.store(testKey("archive/example.com/cert1.pem"), bytes("PEM"));
         assertEquals(Map.of("value", "UEVN"), secret(BAO, testKey("archive/example.com/cert1.pem")));
+    }
+
+    @Test
+    void removingASetsLastFileLeavesATombstoneThatReadsAsAbsent() throws Exception {
+        String live = testKey("live/gone.example");
+        first.storeSet(live, Map.of("cert.pem", bytes("c")));
+        assertTrue(first.delete(live + "/cert.pem"));
+        assertEquals(Map.of("autocert-deleted", "true"), secret(BAO, live), "a tombstone, not a delete");
+        assertEquals(Optional.empty(), second.load(live + "/cert.pem"));
+        assertEquals(List.of(), second.list(live));
+        assertEquals(List.of(), second.list(testKey("live")));
+        assertFalse(second.delete(live + "/cert.pem"));
+
+        second.store(live + "/cert.pem", bytes("own key")); // no set there now: a key of its own
+        assertArrayEquals(bytes("own key"), first.load(live + "/cert.pem").orElseThrow());
+        first.storeSet(live, Map.of("cert.pem", bytes("set again"), "privkey.pem", bytes("k")));
+        assertEquals(Map.of("autocert-deleted", "true"), secret(BAO, live + "/cert.pem"), "the shadowed key, tombstoned");
+        assertArrayEquals(bytes("set again"), second.load(live + "/cert.pem").orElseThrow());
+        assertEquals(List.of(live + "/cert.pem", live + "/privkey.pem"), second.list(live));
+
+        first.storeSet(live, Map.of()); // an empty set: a tombstone too
+        assertEquals(Map.of("autocert-deleted", "true"), secret(BAO, live));
+        assertEquals(List.of(), second.list(live));
+    }
+
+    /**
+     * A set stored while another process deletes the last file of the set it read is never
+     * destroyed: the delete writes its tombstone by check-and-set, so it cannot land on the new set.
+     */
+    @Test
+    void aSetStoredWhileItsLastFileIsDeletedSurvives() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 80; round++) {
+                long jitterNanos = (round % 16) * 200_000L; // the store starts 0 to 3 ms after the delete: it lands in every phase of it
+                String live = testKey("live/race" + round + ".example");
+                first.storeSet(live, Map.of("cert.pem", bytes("old")));
+                CountDownLatch go = new CountDownLatch(1);
+                Future<?> delete = pool.submit(() -> {
+                    go.await();
+                    return first.delete(live + "/cert.pem");
+                });
+                Future<?> store = pool.submit(() -> {
+                    go.await();
+                    for (long until = System.nanoTime() + jitterNanos; System.nanoTime() < until; ) {
+                        Thread.onSpinWait();
+                    }
+                    second.storeSet(live, Map.of("cert.pem", bytes("new"), "privkey.pem", bytes("new key")));
+                    return null;
+                });
+                go.countDown();
+                delete.get();
+                store.get();
+                // Whatever the order, the delete only ever removes cert.pem: the new set's privkey.pem stays.
+                assertArrayEquals(bytes("new key"), second.load(live + "/privkey.pem").orElseThrow(), "round " + round);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test
