@@ -14,11 +14,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
-import org.junit.jupiter.api.extension.ExtensionContext;
-import org.junit.jupiter.api.extension.ParameterContext;
-import org.junit.jupiter.api.extension.ParameterResolver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xbill.DNS.DClass;
@@ -72,7 +67,7 @@ import org.xbill.DNS.Update;
  * <p>When a program is missing, {@link #start()} fails with the command that installs it; tests
  * are never skipped silently. Instances are thread-safe.
  */
-public abstract sealed class DnsServer implements AutoCloseable, BeforeAllCallback, AfterAllCallback, ParameterResolver
+public abstract sealed class DnsServer extends ServerExtension
         permits BindServer, KnotServer, PowerDnsServer {
 
     private static final Logger LOG = LoggerFactory.getLogger(DnsServer.class);
@@ -110,8 +105,6 @@ public abstract sealed class DnsServer implements AutoCloseable, BeforeAllCallba
     private TsigKey adminKey;
     private Thread shutdownHook;
 
-    /** The unique id of the JUnit context whose beforeAll started this server, or null. */
-    private String startedForContext;
 
     DnsServer(String product, List<String> zones, String keyName) {
         this.product = product;
@@ -266,11 +259,6 @@ public abstract sealed class DnsServer implements AutoCloseable, BeforeAllCallba
     }
 
     /** Stops the server; same as {@link #stop()}. */
-    @Override
-    public void close() {
-        stop();
-    }
-
     /** {@return whether the server is running: after {@link #start()} until {@link #stop()}, unless it exited by itself} */
     public synchronized boolean isRunning() {
         return process != null && process.isAlive();
@@ -451,60 +439,6 @@ public abstract sealed class DnsServer implements AutoCloseable, BeforeAllCallba
         return answers(name, "TXT").stream()
                 .map(record -> String.join("", ((TXTRecord) record).getStrings()))
                 .toList();
-    }
-
-    // ---------------------------------------------------------------- JUnit 5
-
-    /**
-     * Starts the server before the tests of a class, unless it is already running.
-     *
-     * @param context the JUnit context of the test class
-     */
-    @Override
-    public synchronized void beforeAll(ExtensionContext context) {
-        if (!isRunning()) {
-            start();
-            startedForContext = context.getUniqueId();
-        }
-    }
-
-    /**
-     * Stops the server after the tests of the class whose {@link #beforeAll} started it; a server
-     * started by other means is left running.
-     *
-     * @param context the JUnit context of the test class
-     */
-    @Override
-    public synchronized void afterAll(ExtensionContext context) {
-        if (context.getUniqueId().equals(startedForContext)) {
-            startedForContext = null;
-            stop();
-        }
-    }
-
-    /**
-     * Tells JUnit that this extension supplies parameters of its own class, such as
-     * {@code BindServer}. (With two servers of one class registered, use the static fields.)
-     *
-     * @param parameterContext the parameter
-     * @param extensionContext the JUnit context
-     * @return true for a parameter of exactly this server's class
-     */
-    @Override
-    public boolean supportsParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
-        return parameterContext.getParameter().getType() == getClass();
-    }
-
-    /**
-     * Supplies this server as a test method or constructor parameter.
-     *
-     * @param parameterContext the parameter
-     * @param extensionContext the JUnit context
-     * @return this server
-     */
-    @Override
-    public Object resolveParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
-        return this;
     }
 
     /** {@return the product, address and zones; never a secret} */

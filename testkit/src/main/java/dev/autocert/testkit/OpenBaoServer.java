@@ -22,11 +22,6 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
-import org.junit.jupiter.api.extension.ExtensionContext;
-import org.junit.jupiter.api.extension.ParameterContext;
-import org.junit.jupiter.api.extension.ParameterResolver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * dev mode's token helper writes no {@code ~/.vault-token} in the user's home. Instances are
  * thread-safe.
  */
-public final class OpenBaoServer implements AutoCloseable, BeforeAllCallback, AfterAllCallback, ParameterResolver {
+public final class OpenBaoServer extends ServerExtension {
 
     private static final Logger LOG = LoggerFactory.getLogger(OpenBaoServer.class);
     private static final String PRODUCT = "OpenBao";
@@ -78,7 +73,6 @@ public final class OpenBaoServer implements AutoCloseable, BeforeAllCallback, Af
     private int port;
     private String rootToken;
     private Thread shutdownHook;
-    private String startedForContext;
 
     private OpenBaoServer() {
     }
@@ -214,11 +208,6 @@ public final class OpenBaoServer implements AutoCloseable, BeforeAllCallback, Af
     }
 
     /** Stops the server; same as {@link #stop()}. */
-    @Override
-    public void close() {
-        stop();
-    }
-
     /** {@return whether the server is running: after {@link #start()} until {@link #stop()}, unless it exited by itself} */
     public synchronized boolean isRunning() {
         return process != null && process.isAlive();
@@ -360,34 +349,6 @@ public final class OpenBaoServer implements AutoCloseable, BeforeAllCallback, Af
         return HttpRequest.newBuilder(URI.create("http://" + FreePorts.LOOPBACK.getHostAddress() + ":" + port + path))
                 .timeout(REQUEST_TIMEOUT)
                 .header("X-Vault-Token", rootToken);
-    }
-
-    // ---------------------------------------------------------------- JUnit 5
-
-    @Override
-    public synchronized void beforeAll(ExtensionContext context) {
-        if (!isRunning()) {
-            start();
-            startedForContext = context.getUniqueId();
-        }
-    }
-
-    @Override
-    public synchronized void afterAll(ExtensionContext context) {
-        if (context.getUniqueId().equals(startedForContext)) {
-            startedForContext = null;
-            stop();
-        }
-    }
-
-    @Override
-    public boolean supportsParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
-        return parameterContext.getParameter().getType() == OpenBaoServer.class;
-    }
-
-    @Override
-    public Object resolveParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
-        return this;
     }
 
     @Override

@@ -20,11 +20,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
-import org.junit.jupiter.api.extension.ExtensionContext;
-import org.junit.jupiter.api.extension.ParameterContext;
-import org.junit.jupiter.api.extension.ParameterResolver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,7 +77,7 @@ import org.slf4j.LoggerFactory;
  * are chosen at the first start and stay the same for the instance's lifetime, across
  * {@link #restart()} and {@link #stop()}/{@link #start()}.
  */
-public final class PebbleServer implements AutoCloseable, BeforeAllCallback, AfterAllCallback, ParameterResolver {
+public final class PebbleServer extends ServerExtension {
 
     private static final Logger LOG = LoggerFactory.getLogger(PebbleServer.class);
 
@@ -104,8 +99,6 @@ public final class PebbleServer implements AutoCloseable, BeforeAllCallback, Aft
     private List<X509Certificate> issuingRoots;
     private List<X509Certificate> intermediates;
 
-    /** The unique id of the JUnit context whose beforeAll started this server, or null. */
-    private String startedForContext;
 
     private PebbleServer(PebbleOptions options) {
         this.options = options;
@@ -208,11 +201,6 @@ public final class PebbleServer implements AutoCloseable, BeforeAllCallback, Aft
     }
 
     /** Stops the server; same as {@link #stop()}. */
-    @Override
-    public void close() {
-        stop();
-    }
-
     /**
      * Tells whether Pebble and its DNS server are running.
      *
@@ -466,59 +454,6 @@ public final class PebbleServer implements AutoCloseable, BeforeAllCallback, Aft
         body.put("host", Json.string(absolute(host)));
         body.put("addresses", Json.array(List.of(addresses)));
         postToDns("/add-a", body);
-    }
-
-    // ---------------------------------------------------------------- JUnit 5
-
-    /**
-     * Starts the server before the tests of a class, unless it is already running.
-     *
-     * @param context the JUnit context of the test class
-     */
-    @Override
-    public synchronized void beforeAll(ExtensionContext context) {
-        if (!isRunning()) {
-            start();
-            startedForContext = context.getUniqueId();
-        }
-    }
-
-    /**
-     * Stops the server after the tests of the class whose {@link #beforeAll} started it; a
-     * server started by other means is left running.
-     *
-     * @param context the JUnit context of the test class
-     */
-    @Override
-    public synchronized void afterAll(ExtensionContext context) {
-        if (context.getUniqueId().equals(startedForContext)) {
-            startedForContext = null;
-            stop();
-        }
-    }
-
-    /**
-     * Tells JUnit that this extension supplies {@code PebbleServer} parameters.
-     *
-     * @param parameterContext the parameter
-     * @param extensionContext the JUnit context
-     * @return true for a parameter of type {@code PebbleServer}
-     */
-    @Override
-    public boolean supportsParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
-        return parameterContext.getParameter().getType() == PebbleServer.class;
-    }
-
-    /**
-     * Supplies this server as a test method or constructor parameter.
-     *
-     * @param parameterContext the parameter
-     * @param extensionContext the JUnit context
-     * @return this server
-     */
-    @Override
-    public Object resolveParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
-        return this;
     }
 
     // ---------------------------------------------------------------- command line

@@ -21,11 +21,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
-import org.junit.jupiter.api.extension.ExtensionContext;
-import org.junit.jupiter.api.extension.ParameterContext;
-import org.junit.jupiter.api.extension.ParameterResolver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * the package creates. When they are missing, {@link #start()} fails with the install command;
  * tests are never skipped silently. Instances are thread-safe.
  */
-public final class PostgresServer implements AutoCloseable, BeforeAllCallback, AfterAllCallback, ParameterResolver {
+public final class PostgresServer extends ServerExtension {
 
     private static final Logger LOG = LoggerFactory.getLogger(PostgresServer.class);
 
@@ -96,8 +91,6 @@ public final class PostgresServer implements AutoCloseable, BeforeAllCallback, A
     private ProcessRunner process;
     private int port;
     private Thread shutdownHook;
-    /** The unique id of the JUnit context whose beforeAll started this server, or null. */
-    private String startedForContext;
 
     private PostgresServer(Builder builder) {
         this.username = builder.username;
@@ -189,11 +182,6 @@ public final class PostgresServer implements AutoCloseable, BeforeAllCallback, A
     }
 
     /** Stops the server; same as {@link #stop()}. */
-    @Override
-    public void close() {
-        stop();
-    }
-
     /** {@return whether the server is running: after {@link #start()} until {@link #stop()}, unless it exited by itself} */
     public synchronized boolean isRunning() {
         return process != null && process.isAlive();
@@ -306,59 +294,6 @@ public final class PostgresServer implements AutoCloseable, BeforeAllCallback, A
         } catch (IOException e) {
             throw new UncheckedIOException("Could not read the log of PostgreSQL", e);
         }
-    }
-
-    // ---------------------------------------------------------------- JUnit 5
-
-    /**
-     * Starts the server before the tests of a class, unless it is already running.
-     *
-     * @param context the JUnit context of the test class
-     */
-    @Override
-    public synchronized void beforeAll(ExtensionContext context) {
-        if (!isRunning()) {
-            start();
-            startedForContext = context.getUniqueId();
-        }
-    }
-
-    /**
-     * Stops the server after the tests of the class whose {@link #beforeAll} started it; a server
-     * started by other means is left running.
-     *
-     * @param context the JUnit context of the test class
-     */
-    @Override
-    public synchronized void afterAll(ExtensionContext context) {
-        if (context.getUniqueId().equals(startedForContext)) {
-            startedForContext = null;
-            stop();
-        }
-    }
-
-    /**
-     * Tells JUnit that this extension supplies parameters of type {@code PostgresServer}.
-     *
-     * @param parameterContext the parameter
-     * @param extensionContext the JUnit context
-     * @return true for a parameter of this class
-     */
-    @Override
-    public boolean supportsParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
-        return parameterContext.getParameter().getType() == PostgresServer.class;
-    }
-
-    /**
-     * Supplies this server as a test method or constructor parameter.
-     *
-     * @param parameterContext the parameter
-     * @param extensionContext the JUnit context
-     * @return this server
-     */
-    @Override
-    public Object resolveParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
-        return this;
     }
 
     /** {@return the address and user; never the password} */
