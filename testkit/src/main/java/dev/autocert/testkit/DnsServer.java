@@ -103,7 +103,6 @@ public abstract sealed class DnsServer extends ServerExtension
     private ProcessRunner process;
     private TsigKey key;
     private TsigKey adminKey;
-    private Thread shutdownHook;
 
 
     DnsServer(String product, List<String> zones, String keyName) {
@@ -232,7 +231,7 @@ public abstract sealed class DnsServer extends ServerExtension
             abortStart();
             throw e;
         }
-        addShutdownHook();
+        addShutdownHook(product.toLowerCase(Locale.ROOT));
         LOG.info("{} started on {}, zones {}", product, address(), zones);
     }
 
@@ -721,24 +720,6 @@ public abstract sealed class DnsServer extends ServerExtension
             throw new IllegalArgumentException("Not a DNS record type: " + type);
         }
         return code;
-    }
-
-    private void addShutdownHook() {
-        if (shutdownHook == null) {
-            shutdownHook = new Thread(this::stop, "autocert-testkit-" + product.toLowerCase(Locale.ROOT) + "-shutdown");
-            Runtime.getRuntime().addShutdownHook(shutdownHook);
-        }
-    }
-
-    private void removeShutdownHook() {
-        if (shutdownHook != null) {
-            try {
-                Runtime.getRuntime().removeShutdownHook(shutdownHook);
-            } catch (IllegalStateException e) {
-                // The JVM is already shutting down: the hook is what is stopping us.
-            }
-            shutdownHook = null;
-        }
     }
 
     private Path createWorkDirectory() {

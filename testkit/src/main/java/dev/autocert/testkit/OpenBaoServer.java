@@ -72,7 +72,6 @@ public final class OpenBaoServer extends ServerExtension {
     private ProcessRunner process;
     private int port;
     private String rootToken;
-    private Thread shutdownHook;
 
     private OpenBaoServer() {
     }
@@ -146,7 +145,7 @@ public final class OpenBaoServer extends ServerExtension {
             abortStart();
             throw new IllegalStateException(message, e);
         }
-        addShutdownHook();
+        addShutdownHook("openbao");
         LOG.info("OpenBao started on {}", address());
     }
 
@@ -416,24 +415,6 @@ public final class OpenBaoServer extends ServerExtension {
         rootToken = null;
         deleteRecursively(workDirectory);
         workDirectory = null;
-    }
-
-    private void addShutdownHook() {
-        if (shutdownHook == null) {
-            shutdownHook = new Thread(this::stop, "autocert-testkit-openbao-shutdown");
-            Runtime.getRuntime().addShutdownHook(shutdownHook);
-        }
-    }
-
-    private void removeShutdownHook() {
-        if (shutdownHook != null) {
-            try {
-                Runtime.getRuntime().removeShutdownHook(shutdownHook);
-            } catch (IllegalStateException e) {
-                // The JVM is already shutting down: the hook is what is stopping us.
-            }
-            shutdownHook = null;
-        }
     }
 
     private static void deleteRecursively(Path directory) {

@@ -95,7 +95,6 @@ public final class PebbleServer extends ServerExtension {
     private Path workDirectory;
     private Path trustPem;
     private PebbleProcesses processes;
-    private Thread shutdownHook;
     private List<X509Certificate> issuingRoots;
     private List<X509Certificate> intermediates;
 
@@ -150,7 +149,7 @@ public final class PebbleServer extends ServerExtension {
             throw e;
         }
         workDirectory = directory;
-        addShutdownHook();
+        addShutdownHook("pebble");
         LOG.info("Pebble started: directory {}, HTTP-01 port {}, TLS-ALPN-01 port {}, DNS {}",
                 directoryUrl(), ports.http(), ports.tls(), dnsAddress());
     }
@@ -588,24 +587,6 @@ public final class PebbleServer extends ServerExtension {
     private void forgetIssuers() {
         issuingRoots = null;
         intermediates = null;
-    }
-
-    private void addShutdownHook() {
-        if (shutdownHook == null) {
-            shutdownHook = new Thread(this::stop, "autocert-testkit-pebble-shutdown");
-            Runtime.getRuntime().addShutdownHook(shutdownHook);
-        }
-    }
-
-    private void removeShutdownHook() {
-        if (shutdownHook != null) {
-            try {
-                Runtime.getRuntime().removeShutdownHook(shutdownHook);
-            } catch (IllegalStateException e) {
-                // The JVM is already shutting down: the hook is what is stopping us.
-            }
-            shutdownHook = null;
-        }
     }
 
     private static Path createWorkDirectory() {

@@ -90,7 +90,6 @@ public final class PostgresServer extends ServerExtension {
     private Path workDirectory;
     private ProcessRunner process;
     private int port;
-    private Thread shutdownHook;
 
     private PostgresServer(Builder builder) {
         this.username = builder.username;
@@ -151,7 +150,7 @@ public final class PostgresServer extends ServerExtension {
             stop();
             throw e;
         }
-        addShutdownHook();
+        addShutdownHook("postgres");
         LOG.info("PostgreSQL started on 127.0.0.1:{} (data in {})", port, directory);
     }
 
@@ -498,24 +497,6 @@ public final class PostgresServer extends ServerExtension {
             }
         } catch (IOException e) {
             LOG.warn("Could not delete {}", directory, e);
-        }
-    }
-
-    private void addShutdownHook() {
-        if (shutdownHook == null) {
-            shutdownHook = new Thread(this::stop, "autocert-testkit-postgres-shutdown");
-            Runtime.getRuntime().addShutdownHook(shutdownHook);
-        }
-    }
-
-    private void removeShutdownHook() {
-        if (shutdownHook != null) {
-            try {
-                Runtime.getRuntime().removeShutdownHook(shutdownHook);
-            } catch (IllegalStateException e) {
-                // The JVM is already shutting down: the hook is what is stopping us.
-            }
-            shutdownHook = null;
         }
     }
 

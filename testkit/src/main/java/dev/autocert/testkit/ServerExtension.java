@@ -17,6 +17,9 @@ abstract class ServerExtension implements AutoCloseable, BeforeAllCallback, Afte
     /** The unique id of the test class whose {@link #beforeAll} started the server; guarded by {@code this}. */
     private String startedForContext;
 
+    /** Stops the server when the JVM exits without {@link #afterAll} (Ctrl-C); guarded by {@code this}. */
+    private Thread shutdownHook;
+
     /** Starts the server. */
     public abstract void start();
 
@@ -82,5 +85,25 @@ abstract class ServerExtension implements AutoCloseable, BeforeAllCallback, Afte
     @Override
     public Object resolveParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
         return this;
+    }
+
+    /** Makes the JVM stop the server when it exits, unless {@link #removeShutdownHook()} comes first. */
+    final synchronized void addShutdownHook(String name) {
+        if (shutdownHook == null) {
+            shutdownHook = new Thread(this::stop, "autocert-testkit-" + name + "-shutdown");
+            Runtime.getRuntime().addShutdownHook(shutdownHook);
+        }
+    }
+
+    /** Undoes {@link #addShutdownHook}, once the server stopped. */
+    final synchronized void removeShutdownHook() {
+        if (shutdownHook != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException e) {
+                // The JVM is already shutting down: the hook is what is stopping us.
+            }
+            shutdownHook = null;
+        }
     }
 }
