@@ -52,7 +52,7 @@ final class CertificatesCommand extends SettingsCommand {
             console.println(report.json());
         } else {
             String text = report.text(CertificateReport.colourTerminal());
-            if (certificates.isEmpty() && CliStorage.directory(settings).filter(Files::isDirectory).isEmpty()) {
+            if (certificates.isEmpty() && CliStorage.directory(settings).map(d -> !Files.isDirectory(d)).orElse(false)) {
                 text += " The directory does not exist: check --storage (autocert.storage) or --config.";
             }
             console.println(text);

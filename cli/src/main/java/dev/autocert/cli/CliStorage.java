@@ -39,6 +39,16 @@ final class CliStorage {
     /** The store {@code autocert.storage} names; with {@code dryRun}, one that reads it and writes nothing to it. */
     static Storage of(AutocertSettings settings, boolean dryRun) {
         Storage storage = Storage.of(settings, DEFAULT);
+        if (directory(settings).isEmpty()) {
+            // A database or Vault: connected and checked now, so that a wrong credential or a
+            // missing mount is reported as such. (A directory is not created by a listing.)
+            try {
+                storage.open();
+            } catch (IOException e) {
+                throw new Failures.CommandFailure(ExitCodes.FAILURE, "Cannot open the storage " + where(settings) + ": "
+                        + e.getMessage());
+            }
+        }
         return dryRun ? new DryRunStorage(storage) : storage;
     }
 
