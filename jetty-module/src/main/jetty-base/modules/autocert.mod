@@ -126,4 +126,16 @@ jetty.sslContext.keyStorePath?=
 ## RENEWED_LINEAGE (the live/NAME directory) and RENEWED_DOMAINS; killed after 5 minutes.
 ## For example: /usr/sbin/nginx -s reload
 # autocert.deploy-hook=
+
+## A shell command run when a certificate is obtained or renewed, an order fails, or a
+## certificate is expiring: $1 is the event, $2 the name, details in AUTOCERT_* variables.
+# autocert.notify-command=
+
+## A JSON status page of the certificates on the HTTPS connectors, at this path (off when empty):
+## names, issuer, serial, validity, next renewal and why, last failure; 503 while one is expiring.
+# autocert.status-path=/autocert-status
+
+## Strict-Transport-Security on HTTPS responses: on (max-age=31536000), or a value such as
+## max-age=63072000; includeSubDomains. Off when empty.
+# autocert.hsts=
 # end::documentation[]

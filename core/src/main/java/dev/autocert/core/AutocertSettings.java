@@ -74,13 +74,17 @@ public final class AutocertSettings {
     static final String MANUAL_AUTH_HOOK = "manual-auth-hook";
     static final String MANUAL_CLEANUP_HOOK = "manual-cleanup-hook";
     static final String DEPLOY_HOOK = "deploy-hook";
+    static final String NOTIFY_COMMAND = "notify-command";
+    static final String STATUS_PATH = "status-path";
+    static final String HSTS = "hsts";
 
     /** Every setting name, without the prefix, in the order the docs list them. */
     public static final List<String> NAMES = List.of(DOMAINS, EMAIL, AGREE_TOS, CA, CA_TRUST, STORAGE, STORAGE_USERNAME,
             STORAGE_PASSWORD, VAULT_TOKEN_FILE, VAULT_ROLE_ID, VAULT_SECRET_ID_FILE, VAULT_CA_CERT, KEY_TYPE,
             CHALLENGES, HTTP_PORT, PROFILE, PROFILE_REQUIRED, EAB_KID, EAB_HMAC_KEY, PREFERRED_CHAIN, STARTUP_WAIT, ON_DEMAND, ON_DEMAND_ASK,
             DNS_PROVIDER, DNS_CREDENTIALS, DNS_CREDENTIALS_PERMISSIONS, DNS_PROPAGATION_TIMEOUT, DNS_POLLING_INTERVAL, DNS_TTL,
-            DNS_RESOLVERS, DNS_PROPAGATION_CHECK, MANUAL_AUTH_HOOK, MANUAL_CLEANUP_HOOK, DEPLOY_HOOK);
+            DNS_RESOLVERS, DNS_PROPAGATION_CHECK, MANUAL_AUTH_HOOK, MANUAL_CLEANUP_HOOK, DEPLOY_HOOK,
+            NOTIFY_COMMAND, STATUS_PATH, HSTS);
 
     private static final Pattern EMAIL_PATTERN = Pattern.compile("[^@\\s,;:<>]+@[^@\\s,;:<>]+\\.[^@\\s,;:<>]+");
     private static final Pattern PROFILE_PATTERN = Pattern.compile("[A-Za-z0-9._-]{1,64}");
@@ -107,6 +111,9 @@ public final class AutocertSettings {
     private final String manualAuthHook;
     private final String manualCleanupHook;
     private final String deployHook;
+    private final String notifyCommand;
+    private final String statusPath;
+    private final String hsts;
 
     private AutocertSettings(Builder b, List<ManagedCertificate> certificates, List<URI> cas, Path caTrustPath) {
         this.certificates = List.copyOf(certificates);
@@ -132,6 +139,9 @@ public final class AutocertSettings {
         this.manualAuthHook = b.manualAuthHook;
         this.manualCleanupHook = b.manualCleanupHook;
         this.deployHook = b.deployHook;
+        this.notifyCommand = b.notifyCommand;
+        this.statusPath = b.statusPath;
+        this.hsts = b.hsts;
     }
 
     /** A builder with every default. */
@@ -187,6 +197,9 @@ public final class AutocertSettings {
         b.manualAuthHook = manualAuthHook;
         b.manualCleanupHook = manualCleanupHook;
         b.deployHook = deployHook;
+        b.notifyCommand = notifyCommand;
+        b.statusPath = statusPath;
+        b.hsts = hsts;
         return b;
     }
 
@@ -332,6 +345,33 @@ public final class AutocertSettings {
         return Optional.ofNullable(deployHook);
     }
 
+    /**
+     * {@return {@code autocert.notify-command}: a shell command run (through {@code /bin/sh -c}) when a
+     * certificate is obtained or renewed, an order fails, or a certificate is expiring, with the
+     * event and the name as {@code $1} and {@code $2} and the details in {@code AUTOCERT_*}
+     * variables, as Apache mod_md's {@code MDMessageCmd}}
+     */
+    public Optional<String> notifyCommand() {
+        return Optional.ofNullable(notifyCommand);
+    }
+
+    /**
+     * {@return {@code autocert.status-path}: the path, such as {@code /autocert-status}, where plain
+     * Jetty and Tomcat answer HTTPS requests with the {@link StatusPage}; empty for none (the default)}
+     */
+    public Optional<String> statusPath() {
+        return Optional.ofNullable(statusPath);
+    }
+
+    /**
+     * {@return {@code autocert.hsts}: the {@code Strict-Transport-Security} header value the HTTPS
+     * side of the server adds to its responses, such as {@code max-age=31536000}; empty for none
+     * (the default)}
+     */
+    public Optional<String> hsts() {
+        return Optional.ofNullable(hsts);
+    }
+
     /** {@return the DNS-01 settings: provider, credentials, propagation ({@code autocert.dns-*})} */
     public DnsSettings dns() {
         return dns;
@@ -379,7 +419,9 @@ public final class AutocertSettings {
                 + ", preferredChain=" + preferredChain + ", startupWait=" + startupWait + ", onDemand=" + onDemand
                 + ", onDemandAsk=" + onDemandAsk + ", dns=" + dns
                 + (manualAuthHook != null ? ", manualAuthHook=" + manualAuthHook + ", manualCleanupHook=" + manualCleanupHook : "")
-                + (deployHook != null ? ", deployHook=" + deployHook : "") + "}";
+                + (deployHook != null ? ", deployHook=" + deployHook : "")
+                + (notifyCommand != null ? ", notifyCommand=" + notifyCommand : "")
+                + (statusPath != null ? ", statusPath=" + statusPath : "") + (hsts != null ? ", hsts=" + hsts : "") + "}";
     }
 
     /**
@@ -424,6 +466,9 @@ public final class AutocertSettings {
         private String manualAuthHook;
         private String manualCleanupHook;
         private String deployHook;
+        private String notifyCommand;
+        private String statusPath;
+        private String hsts;
         private boolean certificatesOptional;
 
         private Builder() {
@@ -468,6 +513,9 @@ public final class AutocertSettings {
                 case MANUAL_AUTH_HOOK -> manualAuthHook = blankToNull(v);
                 case MANUAL_CLEANUP_HOOK -> manualCleanupHook = blankToNull(v);
                 case DEPLOY_HOOK -> deployHook = blankToNull(v);
+                case NOTIFY_COMMAND -> notifyCommand = blankToNull(v);
+                case STATUS_PATH -> statusPath = v.isEmpty() ? null : parseStatusPath(key, v);
+                case HSTS -> hsts = parseHsts(key, v);
                 case DNS_PROVIDER -> dnsProvider = v.isEmpty() ? null : v.toLowerCase(Locale.ROOT);
                 case DNS_CREDENTIALS -> dnsCredentials = blankToNull(v);
                 case DNS_CREDENTIALS_PERMISSIONS -> dnsCredentialsStrict = parseChoice(key, v, "strict", "strict", "warn").equals("strict");
@@ -629,6 +677,22 @@ public final class AutocertSettings {
             return this;
         }
 
+        /** A command whose first word is a path must name an executable file. */
+        private static void checkProgram(String name, String command) {
+            String program = command == null ? null : CertbotHooks.program(command);
+            if (program != null) {
+                HookRunner.problem(program, Map.of()).ifPresent(problem -> {
+                    throw new InvalidSettingException(PREFIX + name, problem);
+                });
+            }
+        }
+
+        /** Sets the shell command run on certificate events ({@code autocert.notify-command}); null for none. */
+        public Builder notifyCommand(String command) {
+            this.notifyCommand = command == null || command.isBlank() ? null : command.trim();
+            return this;
+        }
+
         /** Sets how long start-up waits for real certificates; zero never waits. */
         public Builder startupWait(Duration wait) {
             this.startupWait = requireNonNull(wait, "wait");
@@ -702,12 +766,8 @@ public final class AutocertSettings {
                 throw new InvalidSettingException(PREFIX + MANUAL_CLEANUP_HOOK, "is set but " + PREFIX + MANUAL_AUTH_HOOK
                         + " is not; set the auth hook that makes challenges visible, as with Certbot's --manual-auth-hook");
             }
-            String deployProgram = deployHook == null ? null : CertbotHooks.program(deployHook);
-            if (deployProgram != null) {
-                HookRunner.problem(deployProgram, Map.of()).ifPresent(problem -> {
-                    throw new InvalidSettingException(PREFIX + DEPLOY_HOOK, problem);
-                });
-            }
+            checkProgram(DEPLOY_HOOK, deployHook);
+            checkProgram(NOTIFY_COMMAND, notifyCommand);
             return new AutocertSettings(this, certificates, directories, trust);
         }
 
@@ -828,6 +888,37 @@ public final class AutocertSettings {
                 throw new InvalidSettingException(key, "'" + value + "' is not a PEM certificate file: " + e.getMessage());
             }
             return path;
+        }
+
+        private static final Pattern STATUS_PATH_PATTERN = Pattern.compile("/[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*");
+        private static final Pattern HSTS_PATTERN = Pattern.compile("max-age=\\d{1,10}(\\s*;\\s*includeSubDomains)?(\\s*;\\s*preload)?",
+                Pattern.CASE_INSENSITIVE);
+
+        private static String parseStatusPath(String key, String value) {
+            if (!STATUS_PATH_PATTERN.matcher(value).matches()) {
+                throw new InvalidSettingException(key, "'" + value + "' is not a path of the form /autocert-status "
+                        + "(segments of letters, digits, . _ ~ -)");
+            }
+            if (value.startsWith("/.well-known/acme-challenge")) {
+                throw new InvalidSettingException(key, "'" + value + "' is under /.well-known/acme-challenge/, which answers "
+                        + "the CA's challenges; choose another path, such as /autocert-status");
+            }
+            return value;
+        }
+
+        private static String parseHsts(String key, String value) {
+            String v = value.toLowerCase(Locale.ROOT);
+            if (v.isEmpty() || v.equals("off") || v.equals("false")) {
+                return null;
+            }
+            if (v.equals("on") || v.equals("true")) {
+                return "max-age=31536000";
+            }
+            if (!HSTS_PATTERN.matcher(value).matches()) {
+                throw new InvalidSettingException(key, "expected on, off or a Strict-Transport-Security value such as "
+                        + "max-age=31536000; includeSubDomains, but was '" + value + "'");
+            }
+            return value;
         }
 
         private static Path parsePath(String key, String value) {

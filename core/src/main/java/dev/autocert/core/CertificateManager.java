@@ -76,6 +76,8 @@ public final class CertificateManager implements AutoCloseable {
      * kernel file locks and database sessions end with their holder. A live holder extends it.
      */
     private static final Duration LOCK_LEASE = Duration.ofMinutes(1);
+    /** How long {@link #close()} lets a queued {@code autocert.notify-command} finish. */
+    private static final Duration NOTIFY_WAIT_AT_CLOSE = Duration.ofSeconds(10);
     /** How soon to look again when another process holds a certificate's lock. */
     private static final Duration LOCK_BUSY_RETRY = Duration.ofSeconds(2);
     /** The least time between two ARI requests for one certificate: Let's Encrypt asks for at most about two a day. */
@@ -147,6 +149,11 @@ public final class CertificateManager implements AutoCloseable {
     private Instant nextChallengeSweep = Instant.MIN;
     /** Set by the store's watch when another process changed it: the next tick checks storage. */
     private volatile boolean storageChanged;
+    private final CertificateMetrics metrics;
+    /** The JMX view, registered while the engine runs. */
+    private final ManagerMBean mbean = new ManagerMBean(this, Clock.systemUTC());
+    /** {@code autocert.notify-command}, or null. */
+    private final NotifyCommand notifyCommand;
     /** Whether this engine made its store from the settings, and so closes it. */
     private final boolean ownsStorage;
 
@@ -155,10 +162,15 @@ public final class CertificateManager implements AutoCloseable {
         this.ownsStorage = builder.storage == null;
         this.storage = builder.storage != null ? builder.storage : Storage.of(settings, defaultStorageDirectory());
         this.tokens = new Http01Tokens(storage);
+        this.metrics = new CertificateMetrics(tokens);
         this.retrySchedule = builder.retrySchedule;
         this.clock = builder.clock;
         this.storageCheckInterval = builder.storageCheckInterval;
         this.listeners.addAll(builder.listeners);
+        this.notifyCommand = settings.notifyCommand().map(NotifyCommand::new).orElse(null);
+        if (notifyCommand != null) {
+            listeners.add(notifyCommand);
+        }
         Map<ChallengeType, ChallengeSolver> solvers = new EnumMap<>(ChallengeType.class);
         solvers.put(ChallengeType.HTTP_01, settings.manualAuthHook().isPresent()
                 ? new ManualHookSolver(settings.manualAuthHook().get(), settings.manualCleanupHook().orElse(null), tokens)
@@ -263,6 +275,11 @@ public final class CertificateManager implements AutoCloseable {
     public Optional<CertifiedKey> certificate(String name) {
         State state = states.get(name);
         return state == null ? Optional.empty() : Optional.ofNullable(state.current);
+    }
+
+    /** What this engine has done since it was built, counted (also in JMX and, in Spring Boot, Micrometer). */
+    public CertificateMetrics metrics() {
+        return metrics;
     }
 
     /**
@@ -447,6 +464,7 @@ public final class CertificateManager implements AutoCloseable {
             }
             nextStorageCheck = now.plus(storageCheckInterval);
             executor.scheduleWithFixedDelay(this::tick, 0, TICK.toMillis(), TimeUnit.MILLISECONDS);
+            mbean.register();
         }
         if (!settings.startupWait().isZero()) {
             awaitCertificates(settings.startupWait());
@@ -684,6 +702,7 @@ public final class CertificateManager implements AutoCloseable {
                 phase = Phase.STOPPED;
             }
         }
+        mbean.unregister();
         if (running == null) {
             return;
         }
@@ -714,6 +733,9 @@ public final class CertificateManager implements AutoCloseable {
                 return;
             }
             phase = Phase.CLOSED;
+        }
+        if (notifyCommand != null) {
+            notifyCommand.finish(NOTIFY_WAIT_AT_CLOSE);
         }
         if (ownsStorage) {
             try {
@@ -1280,6 +1302,7 @@ public final class CertificateManager implements AutoCloseable {
             }
             state.ari = new AriRecords.Record(current.serial(), window, choice, nextCheck);
             state.ariRetryAt = null;
+            metrics.ariChecked(true);
             LOG.debug("ARI window for {} is {} to {}; renewing at {}; asking again at {}", current.name(), window.start(),
                     window.end(), choice, nextCheck);
             try {
@@ -1289,6 +1312,7 @@ public final class CertificateManager implements AutoCloseable {
             }
         } catch (AcmeException | AutocertException | RuntimeException e) {
             state.ariRetryAt = now.plus(ARI_FAILURE_RETRY);
+            metrics.ariChecked(false);
             LOG.debug("ARI check for {} failed, using the last answer or the lifetime rule: {}", current.name(), e.toString());
         }
     }
@@ -1359,6 +1383,7 @@ public final class CertificateManager implements AutoCloseable {
         Instant at = clock.instant(); // when it happened: before the outcome's storage write, which may take a while
         if (type == CertificateEvent.Type.OBTAINED || type == CertificateEvent.Type.RENEWED || type == CertificateEvent.Type.FAILED) {
             recordOutcome(type, state, cause, next);
+            metrics.count(type, cause);
         }
         switch (type) {
             case LOADED -> {

@@ -39,4 +39,19 @@ public record CertificateStatus(String name, List<String> domains, CertifiedKey 
         requireNonNull(lastError, "lastError");
         requireNonNull(nextAttempt, "nextAttempt");
     }
+
+    /**
+     * Whether this certificate needs a person now: the certificate served has expired, or renewal
+     * keeps failing with less than a tenth of its lifetime left (the engine's {@code EXPIRING}
+     * event). A placeholder waiting for its first certificate does not, by itself.
+     */
+    public boolean expiring(Instant now) {
+        if (served.placeholder()) {
+            return false;
+        }
+        if (!now.isBefore(served.notAfter())) {
+            return true;
+        }
+        return failures > 0 && RenewalPolicy.isExpiring(served.notBefore(), served.notAfter(), now);
+    }
 }

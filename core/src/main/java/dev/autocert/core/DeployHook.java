@@ -54,12 +54,18 @@ final class DeployHook {
         this.runner = new HookRunner(AutocertSettings.PREFIX + AutocertSettings.DEPLOY_HOOK,
                 "(" + (timeout.toSeconds() % 60 == 0 ? timeout.toMinutes() + " minutes" : timeout.toSeconds() + " s")
                         + ", fixed; start long work in the background)");
-        this.executor = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-            Thread thread = new Thread(r, "autocert-deploy-hook");
+        this.executor = hookThread("autocert-deploy-hook");
+    }
+
+    /** One daemon thread named {@code name} that runs queued hooks in order, and ends when idle. */
+    static ThreadPoolExecutor hookThread(String name) {
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread thread = new Thread(r, name);
             thread.setDaemon(true);
             return thread;
         });
-        this.executor.allowCoreThreadTimeOut(true); // no thread lingers between renewals
+        executor.allowCoreThreadTimeOut(true); // no thread lingers between renewals
+        return executor;
     }
 
     /**

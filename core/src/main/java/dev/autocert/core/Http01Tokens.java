@@ -59,6 +59,7 @@ public final class Http01Tokens {
     /** Storage shared with other nodes, or null for memory alone. */
     private final Storage shared;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.LongAdder answered = new java.util.concurrent.atomic.LongAdder();
     /** The tokens storage held at the last listing, and when (System.nanoTime); guarded by this. */
     private Set<String> listed = Set.of();
     private long listedAt;
@@ -98,7 +99,16 @@ public final class Http01Tokens {
         if (!TOKEN.matcher(token).matches()) {
             return Optional.empty();
         }
-        return keyAuthorization(token);
+        Optional<String> answer = keyAuthorization(token);
+        if (answer.isPresent()) {
+            answered.increment();
+        }
+        return answer;
+    }
+
+    /** How many requests {@link #respond} answered with a key authorization. */
+    long answered() {
+        return answered.sum();
     }
 
     /** The key authorization for {@code token}, if it is being validated now, here or by another node. */

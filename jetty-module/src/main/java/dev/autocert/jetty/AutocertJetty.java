@@ -8,6 +8,7 @@ import dev.autocert.core.CertificateListener;
 import dev.autocert.core.CertificateManager;
 import dev.autocert.core.CertifiedKey;
 import dev.autocert.core.ChallengeType;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -54,7 +55,10 @@ import org.slf4j.LoggerFactory;
  *       default); requests on that connector other than ACME challenges are redirected to HTTPS.
  *       With {@code tls-alpn-01}, the CA validates through the HTTPS connector itself;</li>
  *   <li>puts an {@link AcmeChallengeHandler} in front of every handler, so HTTP-01 challenges are
- *       answered on any connector and never reach the application;</li>
+ *       answered on any connector and never reach the application; with {@code autocert.hsts}, an
+ *       {@link HstsHandler} in front of that, so every response on the HTTPS connectors carries
+ *       {@code Strict-Transport-Security}; with {@code autocert.status-path}, the JSON
+ *       {@link dev.autocert.core.StatusPage} at that path on the HTTPS connectors, behind it;</li>
  *   <li>starts its {@link CertificateManager} before the connectors open: a stored, valid
  *       certificate serves at once, otherwise a self-signed placeholder serves until the CA
  *       issues the real one (with {@code autocert.startup-wait} set, start-up waits for it
@@ -82,6 +86,10 @@ public final class AutocertJetty extends ContainerLifeCycle {
     private final AutocertSettings settings;
     private final List<CertificateListener> listeners = new CopyOnWriteArrayList<>();
     private final AcmeChallengeHandler challengeHandler;
+    /** With {@code autocert.hsts}, in front of the challenge handler. */
+    private final HstsHandler hstsHandler;
+    /** With {@code autocert.status-path}, behind the challenge handler. */
+    private final StatusPageHandler statusHandler;
     private volatile CertificateManager manager;
     /** Gives every HTTPS connector's factory the engine's key manager, once. */
     private final SslContextInstaller installer;
@@ -96,6 +104,9 @@ public final class AutocertJetty extends ContainerLifeCycle {
             CertificateManager current = manager;
             return current == null ? null : current.http01Tokens();
         });
+        this.hstsHandler = settings.hsts().map(HstsHandler::new).orElse(null);
+        this.statusHandler = settings.statusPath().map(path -> new StatusPageHandler(path, () -> manager, Clock.systemUTC()))
+                .orElse(null);
         this.installer = new SslContextInstaller(() -> {
             CertificateManager current = manager;
             return current == null ? null : current.keyManager();
@@ -298,7 +309,11 @@ public final class AutocertJetty extends ContainerLifeCycle {
         }
     }
 
-    /** Puts the challenge handler, and the redirect of the added connector, in front of every handler, once. */
+    /**
+     * Puts Autocert's handlers in front of every handler, once: HSTS (so that it covers every
+     * HTTPS response, challenges included), the challenge handler, the status page, and the
+     * redirect of the added connector (so that the status path on plain HTTP is redirected too).
+     */
     private void insertHandlers() {
         for (Handler handler = server.getHandler(); handler != null; ) {
             if (handler == challengeHandler) {
@@ -307,8 +322,21 @@ public final class AutocertJetty extends ContainerLifeCycle {
             handler = handler instanceof Handler.Singleton singleton ? singleton.getHandler() : null;
         }
         // Inserted again only when a new handler replaced the chain since the last start.
-        challengeHandler.setHandler(addedHttpConnector == null ? null : new HttpsRedirectHandler(addedHttpConnector, this::httpsPort));
-        server.insertHandler(challengeHandler);
+        List<Handler.Wrapper> chain = new ArrayList<>();
+        if (hstsHandler != null) {
+            chain.add(hstsHandler);
+        }
+        chain.add(challengeHandler);
+        if (statusHandler != null) {
+            chain.add(statusHandler);
+        }
+        if (addedHttpConnector != null) {
+            chain.add(new HttpsRedirectHandler(addedHttpConnector, this::httpsPort));
+        }
+        for (int i = 0; i < chain.size(); i++) {
+            chain.get(i).setHandler(i + 1 < chain.size() ? chain.get(i + 1) : null);
+        }
+        server.insertHandler(chain.get(0));
     }
 
     private int httpsPort() {

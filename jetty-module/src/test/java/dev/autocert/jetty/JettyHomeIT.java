@@ -87,7 +87,10 @@ class JettyHomeIT {
                 // For the test CA instead of Let's Encrypt:
                 "autocert.ca=" + PEBBLE.directoryUrl(),
                 "autocert.ca-trust=etc/pebble-ca.pem",
-                "autocert.http-port=" + PEBBLE.httpPort());
+                "autocert.http-port=" + PEBBLE.httpPort(),
+                // The status page and HSTS, as docs/jetty.md shows them:
+                "autocert.status-path=/autocert-status",
+                "autocert.hsts=on");
         append(base.resolve("start.d/ssl.ini"), "jetty.ssl.host=127.0.0.1", "jetty.ssl.port=" + httpsPort);
         SSLContext pebbleRoots = HttpsProbe.trusting(PEBBLE.issuingTrustStore());
 
@@ -96,8 +99,18 @@ class JettyHomeIT {
         Process jetty = java(jettyHome, base, firstLog);
         X509Certificate issued = awaitCertificate(jetty, firstLog, pebbleRoots, httpsPort);
         try (HttpsProbe.Connection connection = HttpsProbe.connect(pebbleRoots, httpsPort, NAME, NAME)) {
-            assertEquals(404, connection.get("/", NAME).status(), "Jetty's own answer: no context is deployed");
+            HttpsProbe.Response root = connection.get("/", NAME);
+            assertEquals(404, root.status(), "Jetty's own answer: no context is deployed");
+            assertEquals("max-age=31536000", root.header("strict-transport-security"));
+            HttpsProbe.Response page = connection.get("/autocert-status", NAME);
+            assertEquals(200, page.status(), page.body());
+            assertEquals("application/json", page.header("content-type"));
+            assertEquals("max-age=31536000", page.header("strict-transport-security"));
+            assertTrue(page.body().contains("\"serial\":\"" + issued.getSerialNumber().toString(16) + "\""), page.body());
         }
+        HttpsProbe.Response plain = HttpsProbe.plain(PEBBLE.httpPort(), "GET", "/autocert-status", NAME);
+        assertEquals(308, plain.status(), "the plain HTTP connector redirects the status path to HTTPS");
+        assertEquals(null, plain.header("strict-transport-security"));
         assertTrue(Files.isDirectory(base.resolve("autocert")), "storage defaults to $JETTY_BASE/autocert");
         stop(jetty);
         assertTrue(Files.readString(firstLog).contains("Certificate " + NAME + " obtained from "), Files.readString(firstLog));

@@ -3,16 +3,26 @@ package dev.autocert.jetty;
 import dev.autocert.core.AutocertSettings;
 import dev.autocert.core.CertificateEvent;
 import dev.autocert.core.CertifiedKey;
+import dev.autocert.testkit.HttpsProbe;
 import dev.autocert.testkit.PebbleServer;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory;
@@ -106,6 +116,34 @@ final class TestServers {
     /** Settings that wait for real certificates at start, so a started server serves them. */
     static AutocertSettings waitingFor(AutocertSettings.Builder settings) {
         return settings.set("startup-wait", "60s").build();
+    }
+
+    /**
+     * Sends one request with any method on a new TLS connection to 127.0.0.1:{@code port}, SNI and
+     * verified host name {@code host} (for what {@link HttpsProbe.Connection#get} cannot send), and
+     * reads the response up to the end of the connection ({@code Connection: close}).
+     */
+    static HttpsProbe.Response https(SSLContext trust, int port, String method, String target, String host) throws IOException {
+        try (Socket plain = new Socket()) {
+            plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 10_000);
+            plain.setSoTimeout(10_000);
+            SSLSocket socket = (SSLSocket) trust.getSocketFactory().createSocket(plain, host, port, true);
+            SSLParameters parameters = socket.getSSLParameters();
+            parameters.setEndpointIdentificationAlgorithm("HTTPS");
+            parameters.setServerNames(List.of(new SNIHostName(host)));
+            socket.setSSLParameters(parameters);
+            socket.getOutputStream().write((method + " " + target + " HTTP/1.1\r\nHost: " + host
+                    + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().flush();
+            String[] parts = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8).split("\r\n\r\n", 2);
+            List<String> head = parts[0].lines().toList();
+            Map<String, String> headers = new TreeMap<>();
+            for (String line : head.subList(1, head.size())) {
+                int colon = line.indexOf(':');
+                headers.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
+            }
+            return new HttpsProbe.Response(Integer.parseInt(head.get(0).split(" ")[1]), headers, parts.length > 1 ? parts[1] : "");
+        }
     }
 
     static int freePort() throws IOException {

@@ -126,6 +126,17 @@ public class AutocertAutoConfiguration {
     }
 
     @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "io.micrometer.core.instrument.binder.MeterBinder")
+    static class MetricsConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        AutocertMeterBinder autocertMeterBinder(CertificateManager manager) {
+            return new AutocertMeterBinder(manager, Clock.systemUTC());
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(HealthIndicator.class)
     static class ActuatorConfiguration {
 

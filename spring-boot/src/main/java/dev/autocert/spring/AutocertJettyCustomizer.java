@@ -4,6 +4,7 @@ import dev.autocert.core.AutocertSettings;
 import dev.autocert.core.CertificateManager;
 import dev.autocert.jetty.AcmeChallengeHandler;
 import dev.autocert.jetty.AutocertJetty;
+import dev.autocert.jetty.HstsHandler;
 import dev.autocert.jetty.HttpsRedirectHandler;
 import java.net.InetAddress;
 import java.util.function.IntSupplier;
@@ -30,6 +31,10 @@ import org.springframework.boot.web.server.WebServerFactoryCustomizer;
  * {@link SslContextFactory.Server}, installed once ({@link AutocertJetty#installKeyManager(Connector,
  * CertificateManager)}): it picks every handshake's certificate by SNI, a new certificate is served
  * from the next handshake with nothing in Jetty reloaded, and TLS-ALPN-01 works with HTTP/2 too.
+ * With {@code autocert.hsts}, an {@link HstsHandler} in front of everything adds
+ * {@code Strict-Transport-Security} to every response on the HTTPS connector, never on plain HTTP.
+ * ({@code autocert.status-path} is for plain Jetty: on Spring Boot the actuator endpoint
+ * {@code autocert} shows the same.)
  */
 final class AutocertJettyCustomizer implements WebServerFactoryCustomizer<JettyServletWebServerFactory> {
 
@@ -79,6 +84,12 @@ final class AutocertJettyCustomizer implements WebServerFactoryCustomizer<JettyS
             challenges.setHandler(application);
             server.setHandler(challenges);
         }
+        settings.hsts().ifPresent(value -> {
+            // Outermost, so that every response on the HTTPS connector has it, Jetty's error pages too.
+            HstsHandler hsts = new HstsHandler(value);
+            hsts.setHandler(server.getHandler());
+            server.setHandler(hsts);
+        });
         if (served) {
             for (Connector connector : server.getConnectors()) {
                 if (connector.getConnectionFactory(SslConnectionFactory.class) != null) {

@@ -171,6 +171,25 @@ public class AutocertProperties {
     private String deployHook;
 
     /**
+     * Shell command run when a certificate is obtained or renewed, an order fails, or a certificate
+     * is expiring: $1 is the event (obtained, renewed, failed, expiring), $2 the name, details in
+     * AUTOCERT_* variables; as mod_md's MDMessageCmd. Killed after 1 minute.
+     */
+    private String notifyCommand;
+
+    /**
+     * Strict-Transport-Security on the HTTPS side: "on" (max-age=31536000) or a header value such as
+     * "max-age=63072000; includeSubDomains". Off when not set.
+     */
+    private String hsts;
+
+    /**
+     * Path of the JSON status page for plain Jetty and Tomcat; Spring Boot shows the same on the
+     * actuator endpoint "autocert", so this stays unset here.
+     */
+    private String statusPath;
+
+    /**
      * DNS-01 provider, such as "rfc2136" or "cloudflare"; needs the autocert-dns dependency.
      */
     private String dnsProvider;
@@ -482,6 +501,30 @@ public class AutocertProperties {
         this.vaultCaCert = vaultCaCert;
     }
 
+    public String getNotifyCommand() {
+        return notifyCommand;
+    }
+
+    public void setNotifyCommand(String notifyCommand) {
+        this.notifyCommand = notifyCommand;
+    }
+
+    public String getHsts() {
+        return hsts;
+    }
+
+    public void setHsts(String hsts) {
+        this.hsts = hsts;
+    }
+
+    public String getStatusPath() {
+        return statusPath;
+    }
+
+    public void setStatusPath(String statusPath) {
+        this.statusPath = statusPath;
+    }
+
     /**
      * The settings these properties describe, with storage defaulting to {@code autocert} in
      * {@code workingDirectory}.
@@ -526,6 +569,9 @@ public class AutocertProperties {
         put(values, "manual-auth-hook", manualAuthHook);
         put(values, "manual-cleanup-hook", manualCleanupHook);
         put(values, "deploy-hook", deployHook);
+        put(values, "notify-command", notifyCommand);
+        put(values, "status-path", statusPath);
+        put(values, "hsts", hsts);
         put(values, "dns-provider", dnsProvider);
         put(values, "dns-credentials", dnsCredentials);
         put(values, "dns-credentials-permissions", dnsCredentialsPermissions);

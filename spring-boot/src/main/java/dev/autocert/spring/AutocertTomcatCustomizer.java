@@ -4,6 +4,7 @@ import dev.autocert.core.AutocertSettings;
 import dev.autocert.core.CertificateManager;
 import dev.autocert.tomcat.AcmeChallengeValve;
 import dev.autocert.tomcat.AutocertTomcat;
+import dev.autocert.tomcat.HstsValve;
 import dev.autocert.tomcat.HttpsRedirectValve;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.catalina.connector.Connector;
@@ -23,7 +24,9 @@ import org.springframework.boot.web.server.WebServerFactoryCustomizer;
  * listens there); and, when the HTTPS connector serves the {@code autocert} bundle, the engine's
  * key manager on that connector, installed once ({@link AutocertTomcat#installKeyManager}): one
  * SSL host config serves every certificate, picked by SNI at each handshake, and a new
- * certificate is served from the next handshake with nothing in Tomcat reloaded.
+ * certificate is served from the next handshake with nothing in Tomcat reloaded. With {@code
+ * autocert.hsts}, an {@link HstsValve} on the engine gives every HTTPS response {@code
+ * Strict-Transport-Security}; the status page is the actuator endpoint's job here.
  */
 final class AutocertTomcatCustomizer implements WebServerFactoryCustomizer<TomcatServletWebServerFactory> {
 
@@ -58,6 +61,8 @@ final class AutocertTomcatCustomizer implements WebServerFactoryCustomizer<Tomca
                 factory.addEngineValves(new HttpsRedirectValve(http, () -> https.get() == null ? 443 : https.get().getLocalPort()));
             }
         }
+        // On HTTPS requests only (request.isSecure(), also behind a proxy when forwarded headers are on).
+        settings.hsts().ifPresent(value -> factory.addEngineValves(new HstsValve(value)));
         Ssl ssl = factory.getSsl();
         if (AutocertSslBundle.servedBy(ssl)) {
             // Connector customizers run after Spring Boot has configured the connector's SSL from the bundle.

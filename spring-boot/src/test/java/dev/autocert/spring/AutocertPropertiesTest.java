@@ -60,6 +60,9 @@ class AutocertPropertiesTest {
         source.put("autocert.manual-auth-hook", "/etc/letsencrypt/hooks/auth.sh");
         source.put("autocert.manual-cleanup-hook", "/etc/letsencrypt/hooks/cleanup.sh");
         source.put("autocert.deploy-hook", "systemctl reload nginx");
+        source.put("autocert.notify-command", "logger -t autocert");
+        source.put("autocert.status-path", "/autocert-status");
+        source.put("autocert.hsts", "on");
         source.put("autocert.profile", "shortlived");
         source.put("autocert.eab-kid", "kid-1");
         source.put("autocert.eab-hmac-key", "c2VjcmV0LWhtYWMta2V5");

@@ -66,6 +66,7 @@ abstract class ServerIntegrationTestBase {
     @DynamicPropertySource
     static void autocert(DynamicPropertyRegistry registry) {
         TestAutocert.pebbleProperties(registry, PEBBLE, storage);
+        registry.add("autocert.hsts", () -> "on");
     }
 
     @LocalServerPort
@@ -114,6 +115,34 @@ abstract class ServerIntegrationTestBase {
         }
         assertThat(events.types("www.example.test")).containsSubsequence("PLACEHOLDER", "OBTAINED");
         assertThat(events.types("api.example.test")).containsSubsequence("PLACEHOLDER", "OBTAINED");
+    }
+
+    /** {@code autocert.hsts=on}: the HTTPS side sends Strict-Transport-Security, the plain side never does. */
+    @Test
+    void sendsHstsOnHttpsResponsesOnly() throws Exception {
+        CertifiedKey www = TestAutocert.awaitReal(manager, "www.example.test");
+        try (HttpsProbe.Connection connection = HttpsProbe.awaitServed(pebbleTrust, port, "www.example.test", www.serial(),
+                TestAutocert.ISSUANCE_TIMEOUT)) {
+            assertThat(connection.get("/hello").header("Strict-Transport-Security")).isEqualTo("max-age=31536000");
+        }
+        HttpsProbe.Response redirect = HttpsProbe.plain(PEBBLE.httpPort(), "GET", "/hello", "www.example.test");
+        assertThat(redirect.status()).isEqualTo(308);
+        assertThat(redirect.header("Strict-Transport-Security")).isNull();
+    }
+
+    /** Micrometer, as actuator sets it up: the certificates' expiry and the orders, read from the application's registry. */
+    @Test
+    void countsOrdersAndShowsExpiryInTheApplicationsMeterRegistry(@Autowired io.micrometer.core.instrument.MeterRegistry registry)
+            throws Exception {
+        CertifiedKey www = TestAutocert.awaitReal(manager, "www.example.test");
+        TestAutocert.awaitReal(manager, "api.example.test");
+
+        double expiry = registry.get("autocert.certificate.expiry").tag("certificate", "www.example.test").gauge().value();
+        assertThat(expiry).isCloseTo(java.time.Duration.between(java.time.Instant.now(), www.notAfter()).toSeconds(),
+                org.assertj.core.data.Offset.offset(5.0));
+        assertThat(registry.get("autocert.certificate.expiring").tag("certificate", "api.example.test").gauge().value()).isZero();
+        assertThat(registry.get("autocert.orders").tag("outcome", "obtained").functionCounter().count()).isGreaterThanOrEqualTo(2);
+        assertThat(registry.get("autocert.challenges.answered").functionCounter().count()).isGreaterThanOrEqualTo(2);
     }
 
     /**

@@ -9,6 +9,7 @@ import dev.autocert.core.InvalidSettingException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -19,6 +20,7 @@ import org.apache.catalina.Engine;
 import org.apache.catalina.Lifecycle;
 import org.apache.catalina.LifecycleEvent;
 import org.apache.catalina.LifecycleListener;
+import org.apache.catalina.Pipeline;
 import org.apache.catalina.Server;
 import org.apache.catalina.Service;
 import org.apache.catalina.Valve;
@@ -51,6 +53,11 @@ import org.slf4j.LoggerFactory;
  * certificate, with nothing in Tomcat reloaded. HTTP-01 needs a plain HTTP connector
  * on {@code httpPort}; the listener warns at start-up when there is none, or when there is no
  * HTTPS connector. The engine stops when the server is destroyed.
+ *
+ * <p>With {@code hsts="on"} (or a header value), the listener also adds an {@link HstsValve} to
+ * each engine, which gives every HTTPS response {@code Strict-Transport-Security}; with {@code
+ * statusPath="/autocert-status"}, a valve answering HTTPS {@code GET}s of that path with the JSON
+ * status page of the certificates ({@code 503} while one is expiring).
  */
 public final class AutocertListener implements LifecycleListener {
 
@@ -259,6 +266,25 @@ public final class AutocertListener implements LifecycleListener {
         values.put("deploy-hook", value);
     }
 
+    /**
+     * Sets {@code autocert.notify-command}: a shell command run when a certificate is obtained or
+     * renewed, an order fails, or a certificate is expiring, with the event and the name as {@code
+     * $1} and {@code $2} (as mod_md's {@code MDMessageCmd}).
+     */
+    public void setNotifyCommand(String value) {
+        values.put("notify-command", value);
+    }
+
+    /** Sets {@code autocert.status-path}: where HTTPS requests get the JSON status page, such as {@code /autocert-status}. */
+    public void setStatusPath(String value) {
+        values.put("status-path", value);
+    }
+
+    /** Sets {@code autocert.hsts}: {@code on}, or a {@code Strict-Transport-Security} value the HTTPS side adds. */
+    public void setHsts(String value) {
+        values.put("hsts", value);
+    }
+
     @Override
     public void lifecycleEvent(LifecycleEvent event) {
         switch (event.getType()) {
@@ -320,6 +346,7 @@ public final class AutocertListener implements LifecycleListener {
         boolean httpConnector = false;
         for (Service service : server.findServices()) {
             connectValve(service);
+            addSettingValves(service.getContainer(), manager);
             for (Connector connector : service.findConnectors()) {
                 if (SslHostConfigInstaller.isHttps(connector)) {
                     https.add(connector);
@@ -377,6 +404,32 @@ public final class AutocertListener implements LifecycleListener {
         }
         engine.getPipeline().addValve(new AcmeChallengeValve());
         LOG.debug("Added an AcmeChallengeValve to engine {}", engine.getName());
+    }
+
+    /**
+     * Adds to {@code engine} (when there is one) what {@code autocert.hsts} and {@code
+     * autocert.status-path} ask for, an {@link HstsValve} and a {@link StatusValve}, unless it has
+     * them already ({@link AutocertTomcat#install} adds them before the listener runs).
+     */
+    static void addSettingValves(Engine engine, CertificateManager manager) {
+        if (engine == null) {
+            return;
+        }
+        Pipeline pipeline = engine.getPipeline();
+        AutocertSettings settings = manager.settings();
+        // HSTS first, so that the status page carries it too.
+        settings.hsts().filter(value -> none(pipeline, HstsValve.class)).ifPresent(value -> {
+            pipeline.addValve(new HstsValve(value));
+            LOG.debug("Added an HstsValve ({}) to engine {}", value, engine.getName());
+        });
+        settings.statusPath().filter(path -> none(pipeline, StatusValve.class)).ifPresent(path -> {
+            pipeline.addValve(new StatusValve(path, manager));
+            LOG.debug("Added the status page {} to engine {}", path, engine.getName());
+        });
+    }
+
+    private static boolean none(Pipeline pipeline, Class<? extends Valve> type) {
+        return Arrays.stream(pipeline.getValves()).noneMatch(type::isInstance);
     }
 
     /**

@@ -46,7 +46,10 @@ public final class AutocertTomcat {
      * for HTTP-01, a plain HTTP connector on {@code autocert.http-port} unless the service has
      * one. That connector listens on the first HTTPS connector's {@code address} (every interface
      * when it has none), its {@code redirectPort} is that connector's port, and an {@link
-     * HttpsRedirectValve} sends every request on it that is not a challenge to HTTPS. Storage
+     * HttpsRedirectValve} sends every request on it that is not a challenge to HTTPS. With {@code
+     * autocert.hsts}, an {@link HstsValve} adds {@code Strict-Transport-Security} to every HTTPS
+     * response; with {@code autocert.status-path}, HTTPS requests for that path get the JSON status
+     * page (both after the challenge valve, before the redirect). Storage
      * defaults to {@code autocert/} under the server's base directory. Valves you add to the
      * engine after this call (a redirect of your own plain connector) come after the challenge
      * valve, so challenges are answered before they see them.
@@ -80,6 +83,7 @@ public final class AutocertTomcat {
             // (a redirect to HTTPS, say) come after it and never see a challenge.
             pipeline.addValve(new AcmeChallengeValve(manager.http01Tokens()));
         }
+        AutocertListener.addSettingValves(tomcat.getEngine(), manager);
         if (Arrays.stream(service.findConnectors()).noneMatch(SslHostConfigInstaller::isHttps)) {
             Connector https = new Connector();
             https.setPort(DEFAULT_HTTPS_PORT);

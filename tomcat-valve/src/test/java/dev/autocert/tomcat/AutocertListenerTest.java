@@ -42,6 +42,8 @@ class AutocertListenerTest {
         listener.setEabHmacKey("c2VjcmV0LWhtYWMta2V5LWZvci10ZXN0cw");
         listener.setPreferredChain("Root X2");
         listener.setStartupWait("90s");
+        listener.setStatusPath("/autocert-status");
+        listener.setHsts("on");
 
         AutocertSettings settings = listener.settings(dir.resolve("base"));
 
@@ -60,6 +62,8 @@ class AutocertListenerTest {
         assertEquals("c2VjcmV0LWhtYWMta2V5LWZvci10ZXN0cw", settings.eabHmacKey().orElseThrow());
         assertEquals("Root X2", settings.preferredChain().orElseThrow());
         assertEquals(Duration.ofSeconds(90), settings.startupWait());
+        assertEquals("/autocert-status", settings.statusPath().orElseThrow());
+        assertEquals("max-age=31536000", settings.hsts().orElseThrow());
     }
 
     @Test

@@ -20,7 +20,8 @@ import org.apache.catalina.startup.Tomcat;
 
 /**
  * An embedded Tomcat for tests, on loopback only: an HTTPS connector without a certificate on a
- * free port (unless plain), a plain HTTP connector on a given port redirecting to it, and a web
+ * free port (unless plain), a plain HTTP connector on a given port redirecting to it (unless
+ * HTTPS only), and a web
  * application at {@code /} whose servlet answers {@code hello HOST PATH}.
  */
 final class TestTomcat implements AutoCloseable {
@@ -31,7 +32,7 @@ final class TestTomcat implements AutoCloseable {
     final int httpsPort;
     final Context root;
 
-    private TestTomcat(Path baseDir, int httpPort, boolean withHttps) {
+    private TestTomcat(Path baseDir, int httpPort, boolean withHttps, boolean withHttp) {
         httpsPort = freePort();
         tomcat = new Tomcat();
         tomcat.setBaseDir(baseDir.toString());
@@ -44,11 +45,15 @@ final class TestTomcat implements AutoCloseable {
         } else {
             https = null;
         }
-        http = new Connector();
-        http.setPort(httpPort);
-        http.setProperty("address", "127.0.0.1");
-        http.setRedirectPort(httpsPort);
-        tomcat.getService().addConnector(http);
+        if (withHttp) {
+            http = new Connector();
+            http.setPort(httpPort);
+            http.setProperty("address", "127.0.0.1");
+            http.setRedirectPort(httpsPort);
+            tomcat.getService().addConnector(http);
+        } else {
+            http = null;
+        }
         root = tomcat.addContext("", null);
         // Leak detection at stop needs --add-opens and only warns in tests.
         ((StandardContext) root).setClearReferencesThreadLocals(false);
@@ -59,12 +64,20 @@ final class TestTomcat implements AutoCloseable {
 
     /** A Tomcat with HTTPS and HTTP on {@code httpPort}. */
     static TestTomcat create(Path baseDir, int httpPort) {
-        return new TestTomcat(baseDir, httpPort, true);
+        return new TestTomcat(baseDir, httpPort, true, true);
+    }
+
+    /**
+     * A Tomcat with only HTTPS, so that {@link AutocertTomcat#install} adds the plain connector
+     * (on the HTTPS connector's address, 127.0.0.1) and its redirect to HTTPS.
+     */
+    static TestTomcat httpsOnly(Path baseDir) {
+        return new TestTomcat(baseDir, 0, true, false);
     }
 
     /** A Tomcat with only HTTP, on {@code httpPort}. */
     static TestTomcat plain(Path baseDir, int httpPort) {
-        return new TestTomcat(baseDir, httpPort, false);
+        return new TestTomcat(baseDir, httpPort, false, true);
     }
 
     /** Settings pointing at {@code pebble}, with HTTP-01 on its validation port. */

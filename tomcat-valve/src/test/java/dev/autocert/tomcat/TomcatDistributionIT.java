@@ -2,6 +2,7 @@ package dev.autocert.tomcat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.autocert.testkit.BindServer;
@@ -94,7 +95,7 @@ class TomcatDistributionIT {
 
     @Test
     void obtainsACertificateAndServesItAgainAfterARestartWithoutTheCa() throws Exception {
-        installAsTheGuideSays("");
+        installAsTheGuideSays(" statusPath=\"/autocert-status\" hsts=\"on\"");
         Files.copy(PEBBLE.trustPem(), base.resolve("conf/pebble-ca.pem"));
         KeyStore roots = PEBBLE.issuingTrustStore(); // Pebble makes new roots when it starts again
 
@@ -105,6 +106,19 @@ class TomcatDistributionIT {
             TestHttpClient.Response response = connection.request("GET", "/", NAME);
             assertEquals(200, response.status());
             assertEquals("Hello from a stock Tomcat\n", response.body());
+            assertEquals("max-age=31536000", response.header("strict-transport-security"));
+            TestHttpClient.Response status = connection.request("GET", "/autocert-status", NAME);
+            assertEquals(200, status.status(), status.body());
+            assertEquals("application/json", status.header("content-type"));
+            assertEquals("max-age=31536000", status.header("strict-transport-security"));
+            assertTrue(status.body().contains("\"name\":\"" + NAME + "\""), status.body());
+            assertTrue(status.body().contains("\"serial\":\"" + issued.getSerialNumber().toString(16) + "\""), status.body());
+        }
+        // Plain HTTP: neither the page (the stock ROOT application has no such file) nor the header.
+        try (TestHttpClient.Connection connection = TestHttpClient.http(PEBBLE.httpPort())) {
+            TestHttpClient.Response response = connection.request("GET", "/autocert-status", NAME);
+            assertEquals(404, response.status());
+            assertNull(response.header("strict-transport-security"));
         }
         String firstRun = console();
         assertTrue(firstRun.contains("Certificate " + NAME + " not in storage yet; serving a self-signed placeholder"), firstRun);

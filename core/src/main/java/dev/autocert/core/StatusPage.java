@@ -1,0 +1,102 @@
+package dev.autocert.core;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The status page of {@code autocert.status-path}, as Apache mod_md's {@code md-status}: what an
+ * engine knows of each certificate, as JSON, for plain Jetty and Tomcat (Spring Boot's actuator
+ * endpoint shows the same facts). Never a secret: names, issuer, serial, validity, when and why
+ * it renews next, and the last failure.
+ *
+ * <pre>
+ * {"status":"UP","time":"…","certificates":[{"name":"example.com","domains":["example.com"],
+ *   "placeholder":false,"serial":"…","issuer":"CN=…","notBefore":"…","notAfter":"…",
+ *   "nextRenewal":"…","renewalRule":"ari-window","waiting":[],"pending":null,
+ *   "failures":0,"lastError":null,"nextAttempt":"…","expiring":false}]}
+ * </pre>
+ *
+ * {@code status} is {@code DOWN} when a certificate {@linkplain CertificateStatus#expiring is
+ * expiring}; adapters answer {@code 503} then, so that a monitor probing the page alerts.
+ */
+public final class StatusPage {
+
+    /** The media type of {@link #json}. */
+    public static final String CONTENT_TYPE = "application/json";
+
+    private StatusPage() {
+    }
+
+    /** Whether no certificate of {@code statuses} is expiring at {@code now}. */
+    public static boolean healthy(List<CertificateStatus> statuses, Instant now) {
+        return statuses.stream().noneMatch(s -> s.expiring(now));
+    }
+
+    /** The page for {@code statuses} at {@code now}. */
+    public static String json(List<CertificateStatus> statuses, Instant now) {
+        StringBuilder out = new StringBuilder(256 + 512 * statuses.size());
+        out.append("{\"status\":").append(string(healthy(statuses, now) ? "UP" : "DOWN"))
+                .append(",\"time\":").append(string(now.toString())).append(",\"certificates\":[");
+        for (int i = 0; i < statuses.size(); i++) {
+            CertificateStatus s = statuses.get(i);
+            CertifiedKey served = s.served();
+            out.append(i == 0 ? "" : ",").append('{');
+            field(out, "name", string(s.name()));
+            field(out, "domains", strings(s.domains()));
+            field(out, "placeholder", Boolean.toString(served.placeholder()));
+            field(out, "serial", served.placeholder() ? "null" : string(served.serial()));
+            field(out, "issuer", served.placeholder() ? "null" : string(served.issuer()));
+            field(out, "notBefore", string(served.notBefore().toString()));
+            field(out, "notAfter", string(served.notAfter().toString()));
+            field(out, "nextRenewal", optional(s.nextRenewal().map(Instant::toString)));
+            field(out, "renewalRule", optional(s.renewalRule()));
+            field(out, "waiting", strings(s.waiting()));
+            field(out, "pending", optional(s.pending()));
+            field(out, "failures", Integer.toString(s.failures()));
+            field(out, "lastError", optional(s.lastError()));
+            field(out, "nextAttempt", optional(s.nextAttempt().map(Instant::toString)));
+            out.append("\"expiring\":").append(s.expiring(now)).append('}');
+        }
+        return out.append("]}").toString();
+    }
+
+    private static void field(StringBuilder out, String name, String json) {
+        out.append('"').append(name).append("\":").append(json).append(',');
+    }
+
+    private static String optional(Optional<String> value) {
+        return value.map(StatusPage::string).orElse("null");
+    }
+
+    private static String strings(List<String> values) {
+        StringBuilder out = new StringBuilder("[");
+        for (int i = 0; i < values.size(); i++) {
+            out.append(i == 0 ? "" : ",").append(string(values.get(i)));
+        }
+        return out.append(']').toString();
+    }
+
+    /** A JSON string literal: quotes, backslashes and control characters escaped. */
+    static String string(String value) {
+        StringBuilder out = new StringBuilder(value.length() + 2).append('"');
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (c < 0x20 || c == '\u2028' || c == '\u2029') {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.append('"').toString();
+    }
+}
