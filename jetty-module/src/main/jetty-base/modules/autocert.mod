@@ -134,6 +134,8 @@ jetty.sslContext.keyStorePath?=
 ## A JSON status page of the certificates on the HTTPS connectors, at this path (off when empty):
 ## names, issuer, serial, validity, next renewal and why, last failure; 503 while one is expiring.
 # autocert.status-path=/autocert-status
+## Who may read it: addresses and networks, or * for anyone; this host only when empty.
+# autocert.status-allow=127.0.0.1, 10.0.0.0/8
 
 ## Strict-Transport-Security on HTTPS responses: on (max-age=31536000), or a value such as
 ## max-age=63072000; includeSubDomains. Off when empty.

@@ -54,7 +54,7 @@ abstract class ClusterContract {
     static void balancers() throws Exception {
         work = Files.createDirectories(Path.of(System.getProperty("autocert.it.workDirectory", "target/it"))
                 .resolve("cluster-" + System.nanoTime()));
-        http = new RoundRobinProxy(PEBBLE.httpPort()); // where Pebble validates HTTP-01
+        http = new RoundRobinProxy(PEBBLE.httpPort()).perRequest(); // where Pebble validates HTTP-01
         https = new RoundRobinProxy(0);
         trust = HttpsProbe.trusting(PEBBLE.issuingTrustStore());
     }

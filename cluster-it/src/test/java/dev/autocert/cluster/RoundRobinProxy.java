@@ -16,9 +16,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A round-robin TCP balancer on 127.0.0.1, as a plain L4 load balancer in front of a cluster:
- * each new connection goes to the next live backend in turn, its bytes copied both ways. Counts
- * the connections each backend got.
+ * A round-robin balancer on 127.0.0.1 in front of a cluster: each new connection goes to the next
+ * live backend in turn, its bytes copied both ways (an L4 balancer). In {@link #perRequest()}
+ * mode, for plain HTTP, each connection carries one request, sent with {@code Connection: close},
+ * so that a client reusing its connection (Pebble's validation requests may) still reaches the
+ * backends in turn, as behind an HTTP balancer. Counts the connections each backend got.
  */
 final class RoundRobinProxy implements AutoCloseable {
 
@@ -32,6 +34,7 @@ final class RoundRobinProxy implements AutoCloseable {
         return thread;
     });
     private volatile long delayMillis;
+    private volatile boolean perRequest;
     private final AtomicInteger accepted = new AtomicInteger();
 
     RoundRobinProxy(int port) throws IOException {
@@ -49,6 +52,12 @@ final class RoundRobinProxy implements AutoCloseable {
     void backends(List<Integer> ports) {
         backends.clear();
         backends.addAll(ports);
+    }
+
+    /** Balances each HTTP request, rather than each connection (for plain HTTP without request bodies). */
+    RoundRobinProxy perRequest() {
+        this.perRequest = true;
+        return this;
     }
 
     /** Holds each new connection this long before passing it on, as a slow network does. */
@@ -101,6 +110,16 @@ final class RoundRobinProxy implements AutoCloseable {
                 return;
             }
             try (Socket upstream = backend) {
+                if (perRequest) {
+                    byte[] head = readHead(client.getInputStream());
+                    if (head == null) {
+                        return;
+                    }
+                    upstream.getOutputStream().write(closing(head));
+                    upstream.getOutputStream().flush();
+                    copy(upstream, client); // the response, until the backend closes; then this connection ends
+                    return;
+                }
                 Thread back = new Thread(() -> copy(upstream, client), "balancer-back");
                 back.setDaemon(true);
                 back.start();
@@ -110,6 +129,42 @@ final class RoundRobinProxy implements AutoCloseable {
         } catch (IOException | InterruptedException e) {
             // the connection ends
         }
+    }
+
+    /** The request head, through its blank line; null when the client sent nothing. */
+    private static byte[] readHead(InputStream in) throws IOException {
+        java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+        int matched = 0;
+        for (int b; (b = in.read()) >= 0; ) {
+            head.write(b);
+            matched = (b == "\r\n\r\n".charAt(matched)) ? matched + 1 : (b == '\r' ? 1 : 0);
+            if (matched == 4) {
+                return head.toByteArray();
+            }
+            if (head.size() > 64 * 1024) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    /** {@code head} with its Connection headers replaced by {@code Connection: close}. */
+    private static byte[] closing(byte[] head) {
+        String text = new String(head, java.nio.charset.StandardCharsets.ISO_8859_1);
+        StringBuilder out = new StringBuilder();
+        String[] lines = text.split("\r\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            String line = lines[i];
+            if (i > 0 && line.toLowerCase(java.util.Locale.ROOT).startsWith("connection:")) {
+                continue;
+            }
+            if (line.isEmpty() && i > 0) {
+                out.append("Connection: close\r\n\r\n");
+                break;
+            }
+            out.append(line).append("\r\n");
+        }
+        return out.toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
     }
 
     private static void copy(Socket from, Socket to) {

@@ -76,6 +76,7 @@ public final class AutocertSettings {
     static final String DEPLOY_HOOK = "deploy-hook";
     static final String NOTIFY_COMMAND = "notify-command";
     static final String STATUS_PATH = "status-path";
+    static final String STATUS_ALLOW = "status-allow";
     static final String HSTS = "hsts";
 
     /** Every setting name, without the prefix, in the order the docs list them. */
@@ -84,7 +85,7 @@ public final class AutocertSettings {
             CHALLENGES, HTTP_PORT, PROFILE, PROFILE_REQUIRED, EAB_KID, EAB_HMAC_KEY, PREFERRED_CHAIN, STARTUP_WAIT, ON_DEMAND, ON_DEMAND_ASK,
             DNS_PROVIDER, DNS_CREDENTIALS, DNS_CREDENTIALS_PERMISSIONS, DNS_PROPAGATION_TIMEOUT, DNS_POLLING_INTERVAL, DNS_TTL,
             DNS_RESOLVERS, DNS_PROPAGATION_CHECK, MANUAL_AUTH_HOOK, MANUAL_CLEANUP_HOOK, DEPLOY_HOOK,
-            NOTIFY_COMMAND, STATUS_PATH, HSTS);
+            NOTIFY_COMMAND, STATUS_PATH, STATUS_ALLOW, HSTS);
 
     private static final Pattern EMAIL_PATTERN = Pattern.compile("[^@\\s,;:<>]+@[^@\\s,;:<>]+\\.[^@\\s,;:<>]+");
     private static final Pattern PROFILE_PATTERN = Pattern.compile("[A-Za-z0-9._-]{1,64}");
@@ -113,6 +114,7 @@ public final class AutocertSettings {
     private final String deployHook;
     private final String notifyCommand;
     private final String statusPath;
+    private final List<String> statusAllow;
     private final String hsts;
 
     private AutocertSettings(Builder b, List<ManagedCertificate> certificates, List<URI> cas, Path caTrustPath) {
@@ -141,6 +143,7 @@ public final class AutocertSettings {
         this.deployHook = b.deployHook;
         this.notifyCommand = b.notifyCommand;
         this.statusPath = b.statusPath;
+        this.statusAllow = List.copyOf(b.statusAllow);
         this.hsts = b.hsts;
     }
 
@@ -199,6 +202,7 @@ public final class AutocertSettings {
         b.deployHook = deployHook;
         b.notifyCommand = notifyCommand;
         b.statusPath = statusPath;
+        b.statusAllow = new ArrayList<>(statusAllow);
         b.hsts = hsts;
         return b;
     }
@@ -364,6 +368,15 @@ public final class AutocertSettings {
     }
 
     /**
+     * {@return {@code autocert.status-allow}: the addresses ({@code 127.0.0.1}, {@code ::1}) and
+     * networks ({@code 10.0.0.0/8}) that may read the status page; loopback only by default, or
+     * {@code *} for any}
+     */
+    public List<String> statusAllow() {
+        return statusAllow;
+    }
+
+    /**
      * {@return {@code autocert.hsts}: the {@code Strict-Transport-Security} header value the HTTPS
      * side of the server adds to its responses, such as {@code max-age=31536000}; empty for none
      * (the default)}
@@ -468,6 +481,7 @@ public final class AutocertSettings {
         private String deployHook;
         private String notifyCommand;
         private String statusPath;
+        private List<String> statusAllow = new ArrayList<>(StatusPage.LOOPBACK);
         private String hsts;
         private boolean certificatesOptional;
 
@@ -515,6 +529,7 @@ public final class AutocertSettings {
                 case DEPLOY_HOOK -> deployHook = blankToNull(v);
                 case NOTIFY_COMMAND -> notifyCommand = blankToNull(v);
                 case STATUS_PATH -> statusPath = v.isEmpty() ? null : parseStatusPath(key, v);
+                case STATUS_ALLOW -> statusAllow = v.isEmpty() ? new ArrayList<>(StatusPage.LOOPBACK) : StatusPage.parseAllow(key, v);
                 case HSTS -> hsts = parseHsts(key, v);
                 case DNS_PROVIDER -> dnsProvider = v.isEmpty() ? null : v.toLowerCase(Locale.ROOT);
                 case DNS_CREDENTIALS -> dnsCredentials = blankToNull(v);
@@ -891,8 +906,7 @@ public final class AutocertSettings {
         }
 
         private static final Pattern STATUS_PATH_PATTERN = Pattern.compile("/[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*");
-        private static final Pattern HSTS_PATTERN = Pattern.compile("max-age=\\d{1,10}(\\s*;\\s*includeSubDomains)?(\\s*;\\s*preload)?",
-                Pattern.CASE_INSENSITIVE);
+        private static final Pattern HSTS_MAX_AGE = Pattern.compile("max-age=\"?\\d{1,10}\"?", Pattern.CASE_INSENSITIVE);
 
         private static String parseStatusPath(String key, String value) {
             if (!STATUS_PATH_PATTERN.matcher(value).matches()) {
@@ -914,11 +928,23 @@ public final class AutocertSettings {
             if (v.equals("on") || v.equals("true")) {
                 return "max-age=31536000";
             }
-            if (!HSTS_PATTERN.matcher(value).matches()) {
-                throw new InvalidSettingException(key, "expected on, off or a Strict-Transport-Security value such as "
-                        + "max-age=31536000; includeSubDomains, but was '" + value + "'");
+            // RFC 6797: directives separated by ';' with optional spaces or tabs, in any order, once each.
+            int maxAge = 0;
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            for (String directive : value.split(";", -1)) {
+                String d = directive.replaceAll("^[ \t]+|[ \t]+$", "");
+                String name = d.contains("=") ? d.substring(0, d.indexOf('=')).toLowerCase(Locale.ROOT) : d.toLowerCase(Locale.ROOT);
+                boolean known = HSTS_MAX_AGE.matcher(d).matches() || name.equals("includesubdomains") || name.equals("preload");
+                if (!known || !seen.add(name)) {
+                    throw new InvalidSettingException(key, "expected on, off or a Strict-Transport-Security value such as "
+                            + "max-age=31536000; includeSubDomains, but was '" + value.replaceAll("\\p{Cntrl}", "?") + "'");
+                }
+                maxAge += name.equals("max-age") ? 1 : 0;
             }
-            return value;
+            if (maxAge != 1) {
+                throw new InvalidSettingException(key, "'" + value + "' has no max-age; for example max-age=31536000");
+            }
+            return value.trim();
         }
 
         private static Path parsePath(String key, String value) {

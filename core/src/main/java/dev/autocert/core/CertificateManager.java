@@ -151,7 +151,7 @@ public final class CertificateManager implements AutoCloseable {
     private volatile boolean storageChanged;
     private final CertificateMetrics metrics;
     /** The JMX view, registered while the engine runs. */
-    private final ManagerMBean mbean = new ManagerMBean(this, Clock.systemUTC());
+    private final ManagerMBean mbean;
     /** {@code autocert.notify-command}, or null. */
     private final NotifyCommand notifyCommand;
     /** Whether this engine made its store from the settings, and so closes it. */
@@ -163,6 +163,7 @@ public final class CertificateManager implements AutoCloseable {
         this.storage = builder.storage != null ? builder.storage : Storage.of(settings, defaultStorageDirectory());
         this.tokens = new Http01Tokens(storage);
         this.metrics = new CertificateMetrics(tokens);
+        this.mbean = new ManagerMBean(this, builder.clock);
         this.retrySchedule = builder.retrySchedule;
         this.clock = builder.clock;
         this.storageCheckInterval = builder.storageCheckInterval;
@@ -701,8 +702,8 @@ public final class CertificateManager implements AutoCloseable {
             if (phase != Phase.CLOSED) {
                 phase = Phase.STOPPED;
             }
+            mbean.unregister();
         }
-        mbean.unregister();
         if (running == null) {
             return;
         }

@@ -19,7 +19,7 @@ public final class CertificateMetrics {
     private final LongAdder obtained = new LongAdder();
     private final LongAdder renewed = new LongAdder();
     private final LongAdder failed = new LongAdder();
-    private final LongAdder ariChecks = new LongAdder();
+    private final LongAdder ariSuccesses = new LongAdder();
     private final LongAdder ariFailures = new LongAdder();
     private final ConcurrentMap<String, LongAdder> failuresByCause = new ConcurrentHashMap<>();
     private final Http01Tokens tokens;
@@ -55,7 +55,12 @@ public final class CertificateMetrics {
 
     /** {@return how many times the CA's renewal information (ARI) was asked for} */
     public long ariChecks() {
-        return ariChecks.sum();
+        return ariSuccesses.sum() + ariFailures.sum();
+    }
+
+    /** {@return how many of those ARI requests were answered} */
+    public long ariSuccesses() {
+        return ariSuccesses.sum();
     }
 
     /** {@return how many of those ARI requests failed} */
@@ -82,10 +87,7 @@ public final class CertificateMetrics {
     }
 
     void ariChecked(boolean ok) {
-        ariChecks.increment();
-        if (!ok) {
-            ariFailures.increment();
-        }
+        (ok ? ariSuccesses : ariFailures).increment();
     }
 
     /** A label of few values for {@code e}: the CA's problem type, {@code ca-unreachable} or {@code other}. */

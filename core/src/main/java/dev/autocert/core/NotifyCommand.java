@@ -80,6 +80,9 @@ final class NotifyCommand implements CertificateListener {
     /** What the command is told, besides {@code $1} (the event) and {@code $2} (the name); never a secret. */
     static Map<String, String> environment(CertificateEvent event) {
         Map<String, String> env = new LinkedHashMap<>();
+        // The server's own AUTOCERT_* variables may be its settings, secrets among them
+        // (AUTOCERT_STORAGE_PASSWORD, AUTOCERT_EAB_HMAC_KEY): the command sees only the event's.
+        System.getenv().keySet().stream().filter(name -> name.startsWith("AUTOCERT_")).forEach(name -> env.put(name, null));
         env.put("AUTOCERT_EVENT", event.type().name().toLowerCase(Locale.ROOT));
         env.put("AUTOCERT_NAME", event.name());
         env.put("AUTOCERT_DOMAINS", String.join(" ", event.certificate().names()));

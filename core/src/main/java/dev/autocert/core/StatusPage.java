@@ -1,6 +1,8 @@
 package dev.autocert.core;
 
+import java.net.InetAddress;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -25,7 +27,94 @@ public final class StatusPage {
     /** The media type of {@link #json}. */
     public static final String CONTENT_TYPE = "application/json";
 
+    /** Who may read the page when {@code autocert.status-allow} is not set: this host only. */
+    static final List<String> LOOPBACK = List.of("127.0.0.0/8", "::1/128");
+
     private StatusPage() {
+    }
+
+    /**
+     * Whether a client at {@code address} may read the page, by {@code autocert.status-allow}
+     * ({@link AutocertSettings#statusAllow()}): others get a plain 404, as if there were no page.
+     */
+    public static boolean allowed(List<String> allow, InetAddress address) {
+        if (address == null) {
+            return false;
+        }
+        byte[] bytes = address.getAddress();
+        for (String entry : allow) {
+            if (entry.equals("*")) {
+                return true;
+            }
+            int slash = entry.indexOf('/');
+            byte[] network = literal(entry.substring(0, slash)).getAddress();
+            int bits = Integer.parseInt(entry.substring(slash + 1));
+            if (network.length == bytes.length && prefixMatches(network, bytes, bits)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean prefixMatches(byte[] network, byte[] address, int bits) {
+        for (int i = 0; i < bits; i++) {
+            int mask = 0x80 >> (i % 8);
+            if ((network[i / 8] & mask) != (address[i / 8] & mask)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Parses {@code autocert.status-allow}: addresses and networks, comma-separated, or {@code *}. */
+    static List<String> parseAllow(String key, String value) {
+        List<String> result = new ArrayList<>();
+        for (String part : value.split(",")) {
+            String entry = part.trim();
+            if (entry.isEmpty()) {
+                continue;
+            }
+            if (entry.equals("*")) {
+                result.add("*");
+                continue;
+            }
+            int slash = entry.indexOf('/');
+            String host = slash < 0 ? entry : entry.substring(0, slash);
+            InetAddress address;
+            try {
+                address = literal(host);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidSettingException(key, "'" + entry + "' is not an IP address or network; give addresses and "
+                        + "networks such as 127.0.0.1, ::1, 10.0.0.0/8, or * for anyone");
+            }
+            int max = address.getAddress().length * 8;
+            int bits;
+            try {
+                bits = slash < 0 ? max : Integer.parseInt(entry.substring(slash + 1));
+            } catch (NumberFormatException e) {
+                bits = -1;
+            }
+            if (bits < 0 || bits > max) {
+                throw new InvalidSettingException(key, "'" + entry + "' has a prefix length outside 0 to " + max);
+            }
+            result.add(address.getHostAddress() + "/" + bits);
+        }
+        if (result.isEmpty()) {
+            throw new InvalidSettingException(key, "names nobody; give addresses or networks, or * for anyone");
+        }
+        return result;
+    }
+
+    /** An IP address literal, never a DNS lookup. */
+    private static InetAddress literal(String host) {
+        if (!host.matches("[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")) {
+            throw new IllegalArgumentException(host);
+        }
+        try {
+            return InetAddress.getByName(host);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException(host, e);
+        }
     }
 
     /** Whether no certificate of {@code statuses} is expiring at {@code now}. */

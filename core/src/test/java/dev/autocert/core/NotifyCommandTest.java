@@ -73,6 +73,8 @@ class NotifyCommandTest {
         assertTrue(lines.contains("AUTOCERT_NEXT_ATTEMPT=2027-01-01T00:00:00Z"), lines.toString());
         assertTrue(lines.contains("AUTOCERT_PLACEHOLDER=true"), lines.toString());
         assertTrue(lines.stream().noneMatch(l -> l.contains("PRIVATE")), lines.toString());
+        assertEquals("inherited-secret", System.getenv("AUTOCERT_STORAGE_PASSWORD"), "set by the build for this test");
+        assertTrue(lines.stream().noneMatch(l -> l.contains("inherited-secret")), "the server's own AUTOCERT_* variables are not passed on");
     }
 
     @Test

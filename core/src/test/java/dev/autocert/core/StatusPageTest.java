@@ -59,4 +59,42 @@ class StatusPageTest {
         assertTrue(json.contains("\"expiring\":true"), json);
         assertFalse(StatusPage.healthy(List.of(failing), nearTheEnd));
     }
+
+    @Test
+    void onlyTheClientsOfStatusAllowMayReadIt() throws Exception {
+        java.net.InetAddress loopback = java.net.InetAddress.getByName("127.0.0.1");
+        java.net.InetAddress v6loopback = java.net.InetAddress.getByName("::1");
+        java.net.InetAddress inside = java.net.InetAddress.getByName("10.1.2.3");
+        java.net.InetAddress outside = java.net.InetAddress.getByName("192.0.2.7");
+        List<String> byDefault = AutocertSettings.fromProperties(java.util.Map.of("autocert.domains", "a.example.test",
+                "autocert.agree-tos", "true")).statusAllow();
+        assertTrue(StatusPage.allowed(byDefault, loopback) && StatusPage.allowed(byDefault, v6loopback));
+        assertFalse(StatusPage.allowed(byDefault, inside), "this host only, by default");
+
+        List<String> network = StatusPage.parseAllow("autocert.status-allow", "10.0.0.0/8, 2001:db8::/32");
+        assertTrue(StatusPage.allowed(network, inside));
+        assertTrue(StatusPage.allowed(network, java.net.InetAddress.getByName("2001:db8::1")));
+        assertFalse(StatusPage.allowed(network, outside));
+        assertFalse(StatusPage.allowed(network, loopback));
+        assertTrue(StatusPage.allowed(StatusPage.parseAllow("autocert.status-allow", "*"), outside));
+        for (String bad : List.of("example.com", "10.0.0.0/33", "10.0.0.0/x", " , ")) {
+            InvalidSettingException e = org.junit.jupiter.api.Assertions.assertThrows(InvalidSettingException.class,
+                    () -> StatusPage.parseAllow("autocert.status-allow", bad), bad);
+            assertEquals("autocert.status-allow", e.setting());
+        }
+    }
+
+    @Test
+    void hstsTakesOnOffOrAValueInAnyOrderAndRefusesControlCharacters() {
+        java.util.function.Function<String, Optional<String>> hsts = v -> AutocertSettings.fromProperties(java.util.Map.of(
+                "autocert.domains", "a.example.test", "autocert.agree-tos", "true", "autocert.hsts", v)).hsts();
+        assertEquals(Optional.of("max-age=31536000"), hsts.apply("on"));
+        assertEquals(Optional.empty(), hsts.apply("off"));
+        assertEquals(Optional.of("max-age=63072000; preload; includeSubDomains"), hsts.apply("max-age=63072000; preload; includeSubDomains"));
+        for (String bad : List.of("max-age=1\r\n; includeSubDomains", "includeSubDomains", "max-age=1; max-age=2", "maxage=1")) {
+            InvalidSettingException e = org.junit.jupiter.api.Assertions.assertThrows(InvalidSettingException.class, () -> hsts.apply(bad), bad);
+            assertEquals("autocert.hsts", e.setting());
+            assertFalse(e.getMessage().contains("\r") || e.getMessage().contains("\n"), e.getMessage());
+        }
+    }
 }

@@ -105,7 +105,7 @@ public final class AutocertJetty extends ContainerLifeCycle {
             return current == null ? null : current.http01Tokens();
         });
         this.hstsHandler = settings.hsts().map(HstsHandler::new).orElse(null);
-        this.statusHandler = settings.statusPath().map(path -> new StatusPageHandler(path, () -> manager, Clock.systemUTC()))
+        this.statusHandler = settings.statusPath().map(path -> new StatusPageHandler(path, settings.statusAllow(), () -> manager, Clock.systemUTC()))
                 .orElse(null);
         this.installer = new SslContextInstaller(() -> {
             CertificateManager current = manager;

@@ -41,6 +41,7 @@ final class StatusPageHandler extends Handler.Wrapper {
     private static final String ALLOW = HttpMethod.GET + ", " + HttpMethod.HEAD;
 
     private final String path;
+    private final java.util.List<String> allow;
     private final Supplier<CertificateManager> manager;
     private final Clock clock;
 
@@ -50,15 +51,33 @@ final class StatusPageHandler extends Handler.Wrapper {
      * @param clock   what "now" is for the page and for deciding whether a certificate is expiring
      */
     StatusPageHandler(String path, Supplier<CertificateManager> manager, Clock clock) {
+        this(path, java.util.List.of("*"), manager, clock);
+    }
+
+    /** A page at {@code path} for the clients {@code allow} names ({@code autocert.status-allow}). */
+    StatusPageHandler(String path, java.util.List<String> allow, Supplier<CertificateManager> manager, Clock clock) {
+        this.allow = java.util.List.copyOf(allow);
         this.path = requireNonNull(path, "path");
         this.manager = requireNonNull(manager, "manager");
         this.clock = requireNonNull(clock, "clock");
+    }
+
+    private boolean allowed(Request request) {
+        java.net.SocketAddress remote = request.getConnectionMetaData().getRemoteSocketAddress();
+        return remote instanceof java.net.InetSocketAddress inet && StatusPage.allowed(allow, inet.getAddress());
     }
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
         if (!request.isSecure() || !path.equals(request.getHttpURI().getPath())) {
             return super.handle(request, response, callback);
+        }
+        if (!allowed(request)) {
+            // autocert.status-allow does not name this client: as if there were no page
+            response.setStatus(HttpStatus.NOT_FOUND_404);
+            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, 0L);
+            response.write(true, null, callback);
+            return true;
         }
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
         String method = request.getMethod();

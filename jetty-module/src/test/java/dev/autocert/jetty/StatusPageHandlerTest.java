@@ -196,4 +196,19 @@ class StatusPageHandlerTest {
             assertEquals("hello " + A, connection.get(PATH + "/more").body(), "only the exact path");
         }
     }
+
+    @Test
+    void aClientStatusAllowDoesNotNameGetsAPlain404() throws Exception {
+        server = TestServers.httpsServer();
+        AutocertJetty autocert = AutocertJetty.install(server, TestServers.unreachable(storage, A).set("status-path", PATH)
+                .set("status-allow", "10.0.0.0/8, 2001:db8::/32").build());
+        server.start();
+        SSLContext placeholder = HttpsProbe.trusting(List.of(TestServers.served(autocert, A).certificate()));
+
+        try (HttpsProbe.Connection connection = HttpsProbe.connect(placeholder, TestServers.httpsPort(server), A)) {
+            HttpsProbe.Response page = connection.get(PATH);
+            assertEquals(404, page.status(), "127.0.0.1 is not in 10.0.0.0/8");
+            assertEquals("", page.body());
+        }
+    }
 }

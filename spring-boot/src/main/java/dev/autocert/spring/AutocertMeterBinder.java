@@ -17,7 +17,7 @@ import java.util.Optional;
  * every {@link MeterBinder} bean):
  * <ul>
  * <li>{@code autocert.certificate.expiry} (gauge, seconds, tag {@code certificate}): seconds until
- *     the certificate served expires; negative once expired; a placeholder's too;
+ *     the certificate served expires; negative once expired; NaN while a placeholder serves;
  * <li>{@code autocert.certificate.expiring} (gauge, 0 or 1, tag {@code certificate}): 1 while it
  *     {@linkplain CertificateStatus#expiring is expiring};
  * <li>{@code autocert.orders} (counter, tag {@code outcome}: {@code obtained}, {@code renewed},
@@ -26,12 +26,15 @@ import java.util.Optional;
  * <li>{@code autocert.ari.checks} (counter, tag {@code result}: {@code ok}, {@code failed});
  * <li>{@code autocert.challenges.answered} (counter): HTTP-01 requests answered.
  * </ul>
- * The same facts are in JMX ({@code dev.autocert:type=CertificateManager}). Never a secret.
+ * The same facts are in JMX ({@code dev.autocert:type=CertificateManager}). Names obtained on
+ * demand have no gauges (they come and go); the counters include them. Never a secret.
  */
 final class AutocertMeterBinder implements MeterBinder {
 
     private final CertificateManager manager;
     private final Clock clock;
+    private final java.util.Set<MeterRegistry> registries = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicBoolean listening = new java.util.concurrent.atomic.AtomicBoolean();
 
     AutocertMeterBinder(CertificateManager manager, Clock clock) {
         this.manager = manager;
@@ -54,19 +57,24 @@ final class AutocertMeterBinder implements MeterBinder {
                 .description("Certificates obtained, renewed, and orders failed").register(registry);
         FunctionCounter.builder("autocert.orders", metrics, CertificateMetrics::renewed).tag("outcome", "renewed").register(registry);
         FunctionCounter.builder("autocert.orders", metrics, CertificateMetrics::failed).tag("outcome", "failed").register(registry);
-        FunctionCounter.builder("autocert.ari.checks", metrics, m -> m.ariChecks() - m.ariFailures()).tag("result", "ok")
+        FunctionCounter.builder("autocert.ari.checks", metrics, CertificateMetrics::ariSuccesses).tag("result", "ok")
                 .description("Renewal information (ARI) requests to the CA").register(registry);
         FunctionCounter.builder("autocert.ari.checks", metrics, CertificateMetrics::ariFailures).tag("result", "failed")
                 .register(registry);
         FunctionCounter.builder("autocert.challenges.answered", metrics, CertificateMetrics::challengeRequestsAnswered)
                 .description("HTTP-01 challenge requests answered").register(registry);
         metrics.failuresByCause().keySet().forEach(cause -> failureCounter(registry, metrics, cause));
-        // Causes not seen yet get their counter with their first failure.
-        manager.addListener(event -> {
-            if (event.type() == CertificateEvent.Type.FAILED) {
-                metrics.failuresByCause().keySet().forEach(cause -> failureCounter(registry, metrics, cause));
-            }
-        });
+        registries.add(registry);
+        if (listening.compareAndSet(false, true)) {
+            // Causes not seen yet get their counter, in every registry bound, with their first failure.
+            manager.addListener(event -> {
+                if (event.type() == CertificateEvent.Type.FAILED) {
+                    for (MeterRegistry bound : registries) {
+                        metrics.failuresByCause().keySet().forEach(cause -> failureCounter(bound, metrics, cause));
+                    }
+                }
+            });
+        }
     }
 
     private static void failureCounter(MeterRegistry registry, CertificateMetrics metrics, String cause) {
@@ -75,8 +83,8 @@ final class AutocertMeterBinder implements MeterBinder {
     }
 
     private double secondsUntilExpiry(CertificateManager m, String name) {
-        return status(m, name).map(s -> (double) Duration.between(clock.instant(), s.served().notAfter()).toSeconds())
-                .orElse(Double.NaN);
+        return status(m, name).filter(s -> !s.served().placeholder())
+                .map(s -> (double) Duration.between(clock.instant(), s.served().notAfter()).toSeconds()).orElse(Double.NaN);
     }
 
     private static Optional<CertificateStatus> status(CertificateManager m, String name) {

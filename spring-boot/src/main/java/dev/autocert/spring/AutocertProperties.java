@@ -190,6 +190,11 @@ public class AutocertProperties {
     private String statusPath;
 
     /**
+     * Who may read that status page (addresses and networks, or *); loopback by default. Unused on Spring Boot.
+     */
+    private String statusAllow;
+
+    /**
      * DNS-01 provider, such as "rfc2136" or "cloudflare"; needs the autocert-dns dependency.
      */
     private String dnsProvider;
@@ -517,6 +522,14 @@ public class AutocertProperties {
         this.hsts = hsts;
     }
 
+    public String getStatusAllow() {
+        return statusAllow;
+    }
+
+    public void setStatusAllow(String statusAllow) {
+        this.statusAllow = statusAllow;
+    }
+
     public String getStatusPath() {
         return statusPath;
     }
@@ -571,6 +584,7 @@ public class AutocertProperties {
         put(values, "deploy-hook", deployHook);
         put(values, "notify-command", notifyCommand);
         put(values, "status-path", statusPath);
+        put(values, "status-allow", statusAllow);
         put(values, "hsts", hsts);
         put(values, "dns-provider", dnsProvider);
         put(values, "dns-credentials", dnsCredentials);

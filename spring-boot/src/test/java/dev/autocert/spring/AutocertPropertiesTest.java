@@ -62,6 +62,7 @@ class AutocertPropertiesTest {
         source.put("autocert.deploy-hook", "systemctl reload nginx");
         source.put("autocert.notify-command", "logger -t autocert");
         source.put("autocert.status-path", "/autocert-status");
+        source.put("autocert.status-allow", "127.0.0.1, 10.0.0.0/8");
         source.put("autocert.hsts", "on");
         source.put("autocert.profile", "shortlived");
         source.put("autocert.eab-kid", "kid-1");

@@ -280,6 +280,11 @@ public final class AutocertListener implements LifecycleListener {
         values.put("status-path", value);
     }
 
+    /** Sets {@code autocert.status-allow}: who may read the status page, such as {@code 127.0.0.1, 10.0.0.0/8}; loopback by default. */
+    public void setStatusAllow(String value) {
+        values.put("status-allow", value);
+    }
+
     /** Sets {@code autocert.hsts}: {@code on}, or a {@code Strict-Transport-Security} value the HTTPS side adds. */
     public void setHsts(String value) {
         values.put("hsts", value);

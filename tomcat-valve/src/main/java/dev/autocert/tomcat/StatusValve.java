@@ -39,11 +39,29 @@ final class StatusValve extends ValveBase {
         this.manager = requireNonNull(manager, "manager");
     }
 
+    private boolean allowed(String remoteAddress) {
+        try {
+            // Tomcat gives the address as a literal: no DNS lookup happens here.
+            return remoteAddress != null && StatusPage.allowed(manager.settings().statusAllow(),
+                    java.net.InetAddress.getByName(remoteAddress));
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
+    }
+
     @Override
     public void invoke(Request request, Response response) throws IOException, ServletException {
         if (!request.isSecure() || !path.equals(request.getRequestURI()) || response.isError()
                 || response.getStatus() >= 400 || response.isCommitted()) {
             getNext().invoke(request, response);
+            return;
+        }
+        if (!allowed(request.getRemoteAddr())) {
+            // autocert.status-allow does not name this client: as if there were no page
+            response.resetBuffer();
+            response.setStatus(HttpServletResponse.SC_NOT_FOUND);
+            response.setContentLength(0);
+            response.finishResponse();
             return;
         }
         String method = request.getMethod();
