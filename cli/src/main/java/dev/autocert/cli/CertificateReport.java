@@ -1,6 +1,7 @@
 package dev.autocert.cli;
 
 import dev.autocert.core.KeyType;
+import dev.autocert.core.StatusPage;
 import dev.autocert.core.StoredCertificate;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -176,26 +177,8 @@ final class CertificateReport {
         return "[" + String.join(", ", values.stream().map(CertificateReport::string).toList()) + "]";
     }
 
-    /** A JSON string literal (RFC 8259 escapes). */
+    /** A JSON string literal (RFC 8259 escapes), as the engine's status page writes them. */
     static String string(String value) {
-        StringBuilder out = new StringBuilder("\"");
-        for (int i = 0; i < value.length(); i++) {
-            char ch = value.charAt(i);
-            switch (ch) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (ch < 0x20) {
-                        out.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
-                    } else {
-                        out.append(ch);
-                    }
-                }
-            }
-        }
-        return out.append('"').toString();
+        return StatusPage.jsonString(value);
     }
 }

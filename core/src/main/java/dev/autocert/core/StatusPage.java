@@ -125,19 +125,19 @@ public final class StatusPage {
     /** The page for {@code statuses} at {@code now}. */
     public static String json(List<CertificateStatus> statuses, Instant now) {
         StringBuilder out = new StringBuilder(256 + 512 * statuses.size());
-        out.append("{\"status\":").append(string(healthy(statuses, now) ? "UP" : "DOWN"))
-                .append(",\"time\":").append(string(now.toString())).append(",\"certificates\":[");
+        out.append("{\"status\":").append(jsonString(healthy(statuses, now) ? "UP" : "DOWN"))
+                .append(",\"time\":").append(jsonString(now.toString())).append(",\"certificates\":[");
         for (int i = 0; i < statuses.size(); i++) {
             CertificateStatus s = statuses.get(i);
             CertifiedKey served = s.served();
             out.append(i == 0 ? "" : ",").append('{');
-            field(out, "name", string(s.name()));
+            field(out, "name", jsonString(s.name()));
             field(out, "domains", strings(s.domains()));
             field(out, "placeholder", Boolean.toString(served.placeholder()));
-            field(out, "serial", served.placeholder() ? "null" : string(served.serial()));
-            field(out, "issuer", served.placeholder() ? "null" : string(served.issuer()));
-            field(out, "notBefore", string(served.notBefore().toString()));
-            field(out, "notAfter", string(served.notAfter().toString()));
+            field(out, "serial", served.placeholder() ? "null" : jsonString(served.serial()));
+            field(out, "issuer", served.placeholder() ? "null" : jsonString(served.issuer()));
+            field(out, "notBefore", jsonString(served.notBefore().toString()));
+            field(out, "notAfter", jsonString(served.notAfter().toString()));
             field(out, "nextRenewal", optional(s.nextRenewal().map(Instant::toString)));
             field(out, "renewalRule", optional(s.renewalRule()));
             field(out, "waiting", strings(s.waiting()));
@@ -155,19 +155,22 @@ public final class StatusPage {
     }
 
     private static String optional(Optional<String> value) {
-        return value.map(StatusPage::string).orElse("null");
+        return value.map(StatusPage::jsonString).orElse("null");
     }
 
     private static String strings(List<String> values) {
         StringBuilder out = new StringBuilder("[");
         for (int i = 0; i < values.size(); i++) {
-            out.append(i == 0 ? "" : ",").append(string(values.get(i)));
+            out.append(i == 0 ? "" : ",").append(jsonString(values.get(i)));
         }
         return out.append(']').toString();
     }
 
-    /** A JSON string literal: quotes, backslashes and control characters escaped. */
-    static String string(String value) {
+    /**
+     * A JSON string literal (RFC 8259): quotes, backslashes and control characters escaped; for
+     * tools that write JSON beside this page's, such as the {@code autocert} command's.
+     */
+    public static String jsonString(String value) {
         StringBuilder out = new StringBuilder(value.length() + 2).append('"');
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
