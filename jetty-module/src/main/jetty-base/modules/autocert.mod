@@ -131,6 +131,10 @@ jetty.sslContext.keyStorePath?=
 ## certificate is expiring: $1 is the event, $2 the name, details in AUTOCERT_* variables.
 # autocert.notify-command=
 
+## How long a certificate's self-signed placeholder may be served (its first certificate has not
+## come) before it counts as expiring: an expiring event, the status page 503. 0 turns it off.
+# autocert.placeholder-alert=1h
+
 ## A JSON status page of the certificates on the HTTPS connectors, at this path (off when empty):
 ## names, issuer, serial, validity, next renewal and why, last failure; 503 while one is expiring.
 # autocert.status-path=/autocert-status

@@ -75,6 +75,7 @@ public final class AutocertSettings {
     static final String MANUAL_CLEANUP_HOOK = "manual-cleanup-hook";
     static final String DEPLOY_HOOK = "deploy-hook";
     static final String NOTIFY_COMMAND = "notify-command";
+    static final String PLACEHOLDER_ALERT = "placeholder-alert";
     static final String STATUS_PATH = "status-path";
     static final String STATUS_ALLOW = "status-allow";
     static final String HSTS = "hsts";
@@ -85,7 +86,10 @@ public final class AutocertSettings {
             CHALLENGES, HTTP_PORT, PROFILE, PROFILE_REQUIRED, EAB_KID, EAB_HMAC_KEY, PREFERRED_CHAIN, STARTUP_WAIT, ON_DEMAND, ON_DEMAND_ASK,
             DNS_PROVIDER, DNS_CREDENTIALS, DNS_CREDENTIALS_PERMISSIONS, DNS_PROPAGATION_TIMEOUT, DNS_POLLING_INTERVAL, DNS_TTL,
             DNS_RESOLVERS, DNS_PROPAGATION_CHECK, MANUAL_AUTH_HOOK, MANUAL_CLEANUP_HOOK, DEPLOY_HOOK,
-            NOTIFY_COMMAND, STATUS_PATH, STATUS_ALLOW, HSTS);
+            NOTIFY_COMMAND, PLACEHOLDER_ALERT, STATUS_PATH, STATUS_ALLOW, HSTS);
+
+    /** {@code autocert.placeholder-alert} unless set: a first certificate normally takes seconds to a few minutes. */
+    static final Duration DEFAULT_PLACEHOLDER_ALERT = Duration.ofHours(1);
 
     private static final Pattern EMAIL_PATTERN = Pattern.compile("[^@\\s,;:<>]+@[^@\\s,;:<>]+\\.[^@\\s,;:<>]+");
     private static final Pattern PROFILE_PATTERN = Pattern.compile("[A-Za-z0-9._-]{1,64}");
@@ -113,6 +117,7 @@ public final class AutocertSettings {
     private final String manualCleanupHook;
     private final String deployHook;
     private final String notifyCommand;
+    private final Duration placeholderAlert;
     private final String statusPath;
     private final List<String> statusAllow;
     private final String hsts;
@@ -142,6 +147,7 @@ public final class AutocertSettings {
         this.manualCleanupHook = b.manualCleanupHook;
         this.deployHook = b.deployHook;
         this.notifyCommand = b.notifyCommand;
+        this.placeholderAlert = b.placeholderAlert;
         this.statusPath = b.statusPath;
         this.statusAllow = List.copyOf(b.statusAllow);
         this.hsts = b.hsts;
@@ -201,6 +207,7 @@ public final class AutocertSettings {
         b.manualCleanupHook = manualCleanupHook;
         b.deployHook = deployHook;
         b.notifyCommand = notifyCommand;
+        b.placeholderAlert = placeholderAlert;
         b.statusPath = statusPath;
         b.statusAllow = new ArrayList<>(statusAllow);
         b.hsts = hsts;
@@ -351,12 +358,23 @@ public final class AutocertSettings {
 
     /**
      * {@return {@code autocert.notify-command}: a shell command run (through {@code /bin/sh -c}) when a
-     * certificate is obtained or renewed, an order fails, or a certificate is expiring, with the
+     * certificate is obtained or renewed, an order fails, or a certificate is expiring (see {@link
+     * #placeholderAlert()} too), with the
      * event and the name as {@code $1} and {@code $2} and the details in {@code AUTOCERT_*}
      * variables, as Apache mod_md's {@code MDMessageCmd}}
      */
     public Optional<String> notifyCommand() {
         return Optional.ofNullable(notifyCommand);
+    }
+
+    /**
+     * {@return {@code autocert.placeholder-alert}: how long this process may serve a certificate's
+     * self-signed placeholder (its first certificate has not come) before the certificate counts
+     * as expiring: an {@code EXPIRING} event, health {@code DOWN}. One hour unless set; zero turns
+     * the alert off. Names obtained on demand are never alerted on}
+     */
+    public Duration placeholderAlert() {
+        return placeholderAlert;
     }
 
     /**
@@ -433,7 +451,7 @@ public final class AutocertSettings {
                 + ", onDemandAsk=" + onDemandAsk + ", dns=" + dns
                 + (manualAuthHook != null ? ", manualAuthHook=" + manualAuthHook + ", manualCleanupHook=" + manualCleanupHook : "")
                 + (deployHook != null ? ", deployHook=" + deployHook : "")
-                + (notifyCommand != null ? ", notifyCommand=" + notifyCommand : "")
+                + (notifyCommand != null ? ", notifyCommand=" + notifyCommand : "") + ", placeholderAlert=" + placeholderAlert
                 + (statusPath != null ? ", statusPath=" + statusPath : "") + (hsts != null ? ", hsts=" + hsts : "") + "}";
     }
 
@@ -480,6 +498,7 @@ public final class AutocertSettings {
         private String manualCleanupHook;
         private String deployHook;
         private String notifyCommand;
+        private Duration placeholderAlert = DEFAULT_PLACEHOLDER_ALERT;
         private String statusPath;
         private List<String> statusAllow = new ArrayList<>(StatusPage.LOOPBACK);
         private String hsts;
@@ -528,6 +547,7 @@ public final class AutocertSettings {
                 case MANUAL_CLEANUP_HOOK -> manualCleanupHook = blankToNull(v);
                 case DEPLOY_HOOK -> deployHook = blankToNull(v);
                 case NOTIFY_COMMAND -> notifyCommand = blankToNull(v);
+                case PLACEHOLDER_ALERT -> placeholderAlert = parsePlaceholderAlert(key, v);
                 case STATUS_PATH -> statusPath = v.isEmpty() ? null : parseStatusPath(key, v);
                 case STATUS_ALLOW -> statusAllow = v.isEmpty() ? new ArrayList<>(StatusPage.LOOPBACK) : StatusPage.parseAllow(key, v);
                 case HSTS -> hsts = parseHsts(key, v);
@@ -708,6 +728,15 @@ public final class AutocertSettings {
             return this;
         }
 
+        /**
+         * Sets how long a placeholder may serve before its certificate counts as expiring
+         * ({@code autocert.placeholder-alert}); zero turns the alert off.
+         */
+        public Builder placeholderAlert(Duration alert) {
+            this.placeholderAlert = requireNonNull(alert, "alert");
+            return this;
+        }
+
         /** Sets how long start-up waits for real certificates; zero never waits. */
         public Builder startupWait(Duration wait) {
             this.startupWait = requireNonNull(wait, "wait");
@@ -769,6 +798,10 @@ public final class AutocertSettings {
             }
             if (startupWait.isNegative()) {
                 throw new InvalidSettingException(PREFIX + STARTUP_WAIT, "must not be negative but was " + startupWait);
+            }
+            if (placeholderAlert.isNegative()) {
+                throw new InvalidSettingException(PREFIX + PLACEHOLDER_ALERT, "must not be negative but was " + placeholderAlert
+                        + "; give a duration such as 1h, or 0 to turn the alert off");
             }
             onDemandAskUri = onDemandAsk == null ? null : checkAsk(onDemandAsk);
             dnsSettings = checkDns();
@@ -1037,6 +1070,24 @@ public final class AutocertSettings {
             } catch (NumberFormatException | DateTimeParseException e) {
                 throw new InvalidSettingException(key, "expected a duration such as 90s, 5m or 1h but was '" + value + "'");
             }
+        }
+
+        /** {@code autocert.placeholder-alert}: a duration as {@link #parseDuration}, not negative; blank for the default. */
+        private static Duration parsePlaceholderAlert(String key, String value) {
+            if (value.isEmpty()) {
+                return DEFAULT_PLACEHOLDER_ALERT;
+            }
+            Duration alert;
+            try {
+                alert = parseDuration(key, value);
+            } catch (InvalidSettingException e) {
+                alert = null;
+            }
+            if (alert == null || alert.isNegative()) {
+                throw new InvalidSettingException(key, "expected a duration such as 30m, 1h or 6h, or 0 to turn the alert off, "
+                        + "but was '" + value + "'");
+            }
+            return alert;
         }
 
         private DnsSettings checkDns() {

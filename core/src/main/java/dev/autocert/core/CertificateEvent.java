@@ -35,7 +35,12 @@ public record CertificateEvent(Type type, String name, CertifiedKey certificate,
         RENEWED(true),
         /** An order or renewal failed; the certificate served is unchanged. */
         FAILED(false),
-        /** Less than a tenth of the lifetime is left and renewal keeps failing. */
+        /**
+         * Less than a tenth of the lifetime is left and renewal keeps failing; or the self-signed
+         * placeholder is still served {@code autocert.placeholder-alert} after the engine began
+         * serving it (its {@code certificate} is then the placeholder). Published after each
+         * failed attempt while so, and once when the placeholder's time passes between attempts.
+         */
         EXPIRING(false);
 
         private final boolean changesCertificates;

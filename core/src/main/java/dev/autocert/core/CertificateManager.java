@@ -60,6 +60,11 @@ import org.slf4j.LoggerFactory;
  * renews, on a thread of its own that neither of them waits for. The engine can be stopped and
  * started again.
  *
+ * <p>A certificate is <em>expiring</em> ({@link CertificateEvent.Type#EXPIRING}, {@link
+ * CertificateStatus#expiring}) when renewal keeps failing with under a tenth of its lifetime
+ * left, or when its self-signed placeholder is still served {@code autocert.placeholder-alert}
+ * after this engine began serving it: the first certificate never came.
+ *
  * <pre>{@code
  * CertificateManager manager = CertificateManager.builder(settings)
  *         .listener(event -> installer.install(event.certificates()))
@@ -306,7 +311,8 @@ public final class CertificateManager implements AutoCloseable {
                     Optional.ofNullable(decision).map(RenewalPolicy.Decision::due),
                     Optional.ofNullable(decision).map(d -> d.reason().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')),
                     state.failures, Optional.ofNullable(error).map(Throwable::getMessage),
-                    phase == Phase.STARTED ? Optional.ofNullable(state.nextLook) : Optional.empty()));
+                    phase == Phase.STARTED ? Optional.ofNullable(state.nextLook) : Optional.empty(),
+                    Optional.ofNullable(placeholderAlertAt(state))));
         }
         return List.copyOf(result);
     }
@@ -351,6 +357,7 @@ public final class CertificateManager implements AutoCloseable {
                 }
                 if (state.current == null) {
                     state.current = Placeholders.create(state.certificate.name(), state.certificate.domains(), clock.instant());
+                    state.placeholderSince = clock.instant();
                     publish(CertificateEvent.Type.PLACEHOLDER, state, null, null);
                 }
             }
@@ -773,6 +780,7 @@ public final class CertificateManager implements AutoCloseable {
                 if (next != null && !now.isBefore(next)) {
                     maintain(state, false);
                 }
+                alertPlaceholder(state, now); // after maintain, at the same now: a failure there has alerted already
             }
         } catch (RuntimeException e) {
             LOG.error("The certificate scheduler failed; it goes on at the next tick", e);
@@ -1004,6 +1012,74 @@ public final class CertificateManager implements AutoCloseable {
     }
 
     /**
+     * Publishes {@code EXPIRING} once when a placeholder passes {@code autocert.placeholder-alert}
+     * between failed attempts: the retry ladder may not try again for hours, or another process
+     * holds the lock and this one never orders. Each failed attempt after that alerts again
+     * ({@link #failed}), as for a real certificate, but this check never repeats itself.
+     */
+    private void alertPlaceholder(State state, Instant now) {
+        if (state.placeholderAlerted || !placeholderOverdue(state, now)) {
+            return;
+        }
+        state.placeholderAlerted = true;
+        AutocertException error = state.lastError;
+        publish(CertificateEvent.Type.EXPIRING, state, error != null ? error : stillPlaceholder(state, now), state.nextLook);
+    }
+
+    /**
+     * When the placeholder {@code state} serves counts as expiring, or null: a real certificate
+     * serves, the alert is off, or the name was obtained on demand (it is served the default
+     * certificate until issued, and never had a placeholder of its own to alert on).
+     */
+    private Instant placeholderAlertAt(State state) {
+        Instant since = state.placeholderSince;
+        CertifiedKey current = state.current;
+        Duration alert = settings.placeholderAlert();
+        return since == null || current == null || !current.placeholder() || alert.isZero() ? null : since.plus(alert);
+    }
+
+    private boolean placeholderOverdue(State state, Instant now) {
+        Instant at = placeholderAlertAt(state);
+        return at != null && !now.isBefore(at);
+    }
+
+    /**
+     * The cause of a placeholder's {@code EXPIRING} when no order of this engine has failed: then
+     * another process holds the certificate's lock (and orders it, or fails to), and what to check.
+     */
+    private AutocertException stillPlaceholder(State state, Instant now) {
+        String reach = String.join(", ", settings.challenges().stream().map(c -> switch (c) {
+            case HTTP_01 -> "http-01 on port 80";
+            case TLS_ALPN_01 -> "tls-alpn-01 on port 443";
+            case DNS_01 -> "dns-01 through its DNS provider";
+        }).toList());
+        return new AutocertException("Certificate " + state.certificate.name() + ": still serving the self-signed placeholder after "
+                + roughly(Duration.between(state.placeholderSince, now)) + ", though no order of this process has failed: another "
+                + "process sharing " + storage + " may hold its lock and be ordering it (autocert certificates shows its last "
+                + "outcome). Check that " + state.certificate.domains() + " resolve to the servers, that the CA reaches them ("
+                + reach + "), and the log of each process for its orders");
+    }
+
+    /** {@code duration} for a person, to its two largest units: {@code 45s}, {@code 1h}, {@code 7h12m}, {@code 2d3h}. */
+    private static String roughly(Duration duration) {
+        long s = Math.max(0, duration.getSeconds());
+        long days = s / 86_400;
+        long hours = s % 86_400 / 3600;
+        long minutes = s % 3600 / 60;
+        long seconds = s % 60;
+        if (days > 0) {
+            return days + "d" + (hours > 0 ? hours + "h" : "");
+        }
+        if (hours > 0) {
+            return hours + "h" + (minutes > 0 ? minutes + "m" : "");
+        }
+        if (minutes > 0) {
+            return minutes + "m" + (seconds > 0 ? seconds + "s" : "");
+        }
+        return seconds + "s";
+    }
+
+    /**
      * One look at one certificate, on the scheduler thread: adopt a newer stored version, decide
      * whether it is due, order if it is (or if forced), and set when to look next.
      *
@@ -1146,6 +1222,8 @@ public final class CertificateManager implements AutoCloseable {
         CertifiedKey key = stored.key();
         List<String> waiting = certificate.domains().stream().filter(d -> !key.names().contains(d)).toList();
         state.current = key;
+        state.placeholderSince = null; // a real certificate serves: no longer a placeholder to alert on
+        state.placeholderAlerted = false;
         state.meta = stored.meta();
         state.pending = mismatch.orElse(null);
         state.gap = waiting.isEmpty() ? null : Placeholders.create(certificate.name() + "~waiting", waiting, clock.instant());
@@ -1225,6 +1303,8 @@ public final class CertificateManager implements AutoCloseable {
                 issued.profile(), state.orderLock);
         boolean renewal = !current.placeholder();
         state.current = stored.key();
+        state.placeholderSince = null;
+        state.placeholderAlerted = false;
         state.meta = stored.meta();
         state.knownVersion = stored.meta().version();
         state.pending = null;
@@ -1327,6 +1407,10 @@ public final class CertificateManager implements AutoCloseable {
         Instant next = clock.instant().plus(READ_RETRY);
         state.nextLook = next;
         publish(CertificateEvent.Type.FAILED, state, cause, next);
+        if (placeholderOverdue(state, clock.instant())) {
+            state.placeholderAlerted = true;
+            publish(CertificateEvent.Type.EXPIRING, state, cause, next);
+        }
         return cause;
     }
 
@@ -1347,6 +1431,9 @@ public final class CertificateManager implements AutoCloseable {
         state.nextLook = next;
         publish(CertificateEvent.Type.FAILED, state, cause, next);
         if (!current.placeholder() && RenewalPolicy.isExpiring(current.notBefore(), current.notAfter(), now)) {
+            publish(CertificateEvent.Type.EXPIRING, state, cause, next);
+        } else if (placeholderOverdue(state, now)) {
+            state.placeholderAlerted = true; // and again at each failed attempt, as above
             publish(CertificateEvent.Type.EXPIRING, state, cause, next);
         }
         return cause;
@@ -1403,7 +1490,16 @@ public final class CertificateManager implements AutoCloseable {
             case RENEWED -> LOG.info("Certificate {} renewed (version {}), valid until {}", name, current.version(), current.notAfter());
             case FAILED -> LOG.warn("{} {} failed (attempt {}), next try at {}: {}", current.placeholder() ? "Obtaining" : "Renewing",
                     name, state.failures, next, cause.getMessage());
-            case EXPIRING -> LOG.error("Certificate {} expires at {} and renewal keeps failing: {}", name, current.notAfter(), cause.getMessage());
+            case EXPIRING -> {
+                if (!current.placeholder()) {
+                    LOG.error("Certificate {} expires at {} and renewal keeps failing: {}", name, current.notAfter(), cause.getMessage());
+                } else if (cause == state.lastError && state.placeholderSince != null) {
+                    LOG.error("Certificate {}: still serving the self-signed placeholder after {}: {}", name,
+                            roughly(Duration.between(state.placeholderSince, at)), cause.getMessage());
+                } else {
+                    LOG.error("{}", cause.getMessage()); // stillPlaceholder's, which says it all
+                }
+            }
         }
         if (cause != null && LOG.isDebugEnabled()) {
             LOG.debug("Failure details for {}", name, cause);
@@ -1474,6 +1570,13 @@ public final class CertificateManager implements AutoCloseable {
         volatile CertifiedKey gap;
         /** Why a new certificate is needed although one serves, or null. */
         volatile String pending;
+        /**
+         * When this engine began serving {@link #current} as a placeholder for want of a first
+         * certificate; null once a real one serves, and for names obtained on demand.
+         */
+        volatile Instant placeholderSince;
+        /** Whether {@code EXPIRING} was published for the placeholder served now. */
+        boolean placeholderAlerted;
         volatile int failures;
         volatile AutocertException lastError;
         volatile Instant nextLook;

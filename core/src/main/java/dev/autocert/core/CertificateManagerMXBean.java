@@ -1,5 +1,6 @@
 package dev.autocert.core;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -32,6 +33,12 @@ public interface CertificateManagerMXBean {
 
     /** {@return {@link CertificateMetrics#ariChecks()}} */
     long getAriChecks();
+
+    /** {@return {@link CertificateMetrics#ariFailures()}: renewal information the CA could not give} */
+    long getAriFailures();
+
+    /** {@return the names of the certificates that are expiring now (see {@link CertificateStatus#expiring})} */
+    List<String> getExpiring();
 
     /** {@return {@link CertificateMetrics#challengeRequestsAnswered()}} */
     long getChallengeRequestsAnswered();

@@ -23,10 +23,14 @@ import java.util.Optional;
  * @param failures     the number of consecutive failed attempts, 0 when the last one succeeded
  * @param lastError    the message of the last failure, while {@code failures > 0}
  * @param nextAttempt  when the engine next looks at this certificate, when it is running
+ * @param placeholderAlertAt while a self-signed placeholder is served for want of a first
+ *                     certificate: the moment it counts as {@linkplain #expiring expiring}, {@code
+ *                     autocert.placeholder-alert} after this process began serving it; empty for a
+ *                     real certificate, when that setting is 0, and for names obtained on demand
  */
 public record CertificateStatus(String name, List<String> domains, CertifiedKey served, List<String> waiting,
         Optional<String> pending, Optional<Instant> nextRenewal, Optional<String> renewalRule, int failures,
-        Optional<String> lastError, Optional<Instant> nextAttempt) {
+        Optional<String> lastError, Optional<Instant> nextAttempt, Optional<Instant> placeholderAlertAt) {
 
     public CertificateStatus {
         requireNonNull(name, "name");
@@ -38,16 +42,18 @@ public record CertificateStatus(String name, List<String> domains, CertifiedKey 
         requireNonNull(renewalRule, "renewalRule");
         requireNonNull(lastError, "lastError");
         requireNonNull(nextAttempt, "nextAttempt");
+        requireNonNull(placeholderAlertAt, "placeholderAlertAt");
     }
 
     /**
      * Whether this certificate needs a person now: the certificate served has expired, or renewal
-     * keeps failing with less than a tenth of its lifetime left (the engine's {@code EXPIRING}
-     * event). A placeholder waiting for its first certificate does not, by itself.
+     * keeps failing with less than a tenth of its lifetime left, or its self-signed placeholder is
+     * still served at {@link #placeholderAlertAt} or later (the engine's {@code EXPIRING} event).
+     * A placeholder younger than that is no alarm: the first certificate is on its way.
      */
     public boolean expiring(Instant now) {
         if (served.placeholder()) {
-            return false;
+            return placeholderAlertAt.map(at -> !now.isBefore(at)).orElse(false);
         }
         if (!now.isBefore(served.notAfter())) {
             return true;

@@ -3,7 +3,9 @@ package dev.autocert.core;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.management.JMException;
@@ -110,6 +112,17 @@ final class ManagerMBean implements CertificateManagerMXBean {
     @Override
     public long getAriChecks() {
         return manager.metrics().ariChecks();
+    }
+
+    @Override
+    public long getAriFailures() {
+        return manager.metrics().ariFailures();
+    }
+
+    @Override
+    public List<String> getExpiring() {
+        Instant now = clock.instant();
+        return manager.status().stream().filter(status -> status.expiring(now)).map(CertificateStatus::name).toList();
     }
 
     @Override

@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code autocert.notify-command}: the operator's shell command, run when a certificate is
  * obtained or renewed, when an order fails, and when a certificate is expiring (renewal keeps
- * failing and little of its lifetime is left), as Apache mod_md's {@code MDMessageCmd}: the event
+ * failing and little of its lifetime is left, or its placeholder is still served after {@code
+ * autocert.placeholder-alert}), as Apache mod_md's {@code MDMessageCmd}: the event
  * and the name are its arguments {@code $1} and {@code $2}, and the details are in
  * {@code AUTOCERT_*} variables. Since Let's Encrypt no longer sends expiry e-mails, this is how an
  * operator hears of trouble without reading logs: mail, a chat webhook, a pager.

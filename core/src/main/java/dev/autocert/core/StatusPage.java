@@ -20,7 +20,8 @@ import java.util.Optional;
  * </pre>
  *
  * {@code status} is {@code DOWN} when a certificate {@linkplain CertificateStatus#expiring is
- * expiring}; adapters answer {@code 503} then, so that a monitor probing the page alerts.
+ * expiring}, a placeholder still served after {@code autocert.placeholder-alert} included;
+ * adapters answer {@code 503} then, so that a monitor probing the page alerts.
  */
 public final class StatusPage {
 

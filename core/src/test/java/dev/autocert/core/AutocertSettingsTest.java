@@ -221,6 +221,30 @@ class AutocertSettingsTest {
     }
 
     @Test
+    void placeholderAlertIsAnHourUnlessSetAndZeroTurnsItOff() {
+        assertEquals(Duration.ofHours(1), AutocertSettings.fromProperties(with()).placeholderAlert());
+        assertEquals(Duration.ofHours(1), AutocertSettings.fromProperties(with("autocert.placeholder-alert", " ")).placeholderAlert());
+        assertEquals(Duration.ofMinutes(30), AutocertSettings.fromProperties(with("autocert.placeholder-alert", "30m")).placeholderAlert());
+        assertEquals(Duration.ofHours(6), AutocertSettings.fromProperties(with("autocert.placeholder-alert", "PT6H")).placeholderAlert());
+        assertEquals(Duration.ZERO, AutocertSettings.fromProperties(with("autocert.placeholder-alert", "0")).placeholderAlert());
+        AutocertSettings set = AutocertSettings.fromProperties(with("autocert.placeholder-alert", "2h"));
+        assertEquals(Duration.ofHours(2), set.toBuilder().build().placeholderAlert(), "kept by toBuilder");
+        assertTrue(set.toString().contains("placeholderAlert=PT2H"), set.toString());
+        assertTrue(AutocertSettings.NAMES.contains("placeholder-alert"));
+
+        for (String bad : List.of("soon", "-5m", "1d", "PT-1H")) {
+            var e = invalid(with("autocert.placeholder-alert", bad));
+            assertEquals("autocert.placeholder-alert: expected a duration such as 30m, 1h or 6h, or 0 to turn the alert off, but was '"
+                    + bad + "'", e.getMessage());
+            assertEquals("autocert.placeholder-alert", e.setting());
+        }
+        var negative = assertThrows(InvalidSettingException.class,
+                () -> AutocertSettings.builder().domains("example.com").agreeTos(true).placeholderAlert(Duration.ofMinutes(-1)).build());
+        assertEquals("autocert.placeholder-alert", negative.setting());
+        assertTrue(negative.getMessage().contains("0 to turn the alert off"), negative.getMessage());
+    }
+
+    @Test
     void namesTheModuleAStoreURLNeedsAndHidesItsPassword() {
         AutocertSettings settings = AutocertSettings.fromProperties(with("autocert.domains", "a.example.com",
                 "autocert.storage", "jdbc:postgresql://db.example/autocert?user=a&password=s3cret", "autocert.storage-password", "hunter2"));

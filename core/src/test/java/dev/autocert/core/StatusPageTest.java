@@ -10,7 +10,10 @@ import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** The status page's JSON and its UP/DOWN rule: expired, or failing with under a tenth of the lifetime left. */
+/**
+ * The status page's JSON and its UP/DOWN rule: expired, or failing with under a tenth of the
+ * lifetime left, or a placeholder still served after {@code autocert.placeholder-alert}.
+ */
 class StatusPageTest {
 
     private static final Instant NOW = Instant.now();
@@ -18,7 +21,7 @@ class StatusPageTest {
     private static CertificateStatus status(CertifiedKey served, int failures, Optional<String> error) {
         return new CertificateStatus(served.name(), served.names(), served, List.of(), Optional.empty(),
                 Optional.of(NOW.plus(Duration.ofDays(1))), Optional.of("lifetime-ratio"), failures, error,
-                Optional.of(NOW.plusSeconds(60)));
+                Optional.of(NOW.plusSeconds(60)), Optional.empty());
     }
 
     /** A CA-issued-like certificate (not a placeholder) valid from {@code notBefore} for the placeholder's lifetime. */
@@ -51,13 +54,30 @@ class StatusPageTest {
         assertFalse(status(served, 0, Optional.empty()).expiring(nearTheEnd), "near its end but renewing fine");
         assertTrue(status(served, 0, Optional.empty()).expiring(served.notAfter()), "expired");
         CertifiedKey placeholder = Placeholders.create("b.example.test", List.of("b.example.test"), NOW);
-        assertFalse(status(placeholder, 5, Optional.of("x")).expiring(nearTheEnd), "a placeholder waiting is not expiring");
+        assertFalse(status(placeholder, 5, Optional.of("x")).expiring(nearTheEnd), "a placeholder without an alert time is not expiring");
 
         String json = StatusPage.json(List.of(failing), nearTheEnd);
         assertTrue(json.startsWith("{\"status\":\"DOWN\""), json);
         assertTrue(json.contains("\"lastError\":\"the CA said \\\"no\\\"\\nagain\""), json);
         assertTrue(json.contains("\"expiring\":true"), json);
         assertFalse(StatusPage.healthy(List.of(failing), nearTheEnd));
+    }
+
+    @Test
+    void aPlaceholderIsExpiringFromItsAlertTimeOn() {
+        CertifiedKey placeholder = Placeholders.create("wait.example.test", List.of("wait.example.test"), NOW);
+        Instant alertAt = NOW.plus(Duration.ofHours(1));
+        CertificateStatus waiting = new CertificateStatus(placeholder.name(), placeholder.names(), placeholder, placeholder.names(),
+                Optional.of("no certificate has been issued yet"), Optional.empty(), Optional.empty(), 0, Optional.empty(),
+                Optional.of(NOW.plusSeconds(60)), Optional.of(alertAt));
+
+        assertFalse(waiting.expiring(alertAt.minusSeconds(1)), "younger than the alert: the first certificate is on its way");
+        assertTrue(waiting.expiring(alertAt));
+        assertTrue(StatusPage.healthy(List.of(waiting), alertAt.minusSeconds(1)));
+        String json = StatusPage.json(List.of(waiting), alertAt.plusSeconds(1));
+        assertTrue(json.startsWith("{\"status\":\"DOWN\""), json);
+        assertTrue(json.contains("\"placeholder\":true"), json);
+        assertTrue(json.endsWith("\"expiring\":true}]}"), json);
     }
 
     @Test

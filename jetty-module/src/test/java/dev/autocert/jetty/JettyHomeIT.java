@@ -1,15 +1,20 @@
 package dev.autocert.jetty;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.autocert.testkit.BindServer;
 import dev.autocert.testkit.HttpsProbe;
+import dev.autocert.testkit.JmxProbe;
 import dev.autocert.testkit.PebbleServer;
 import dev.autocert.testkit.PostgresServer;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,13 +23,16 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.StandardOpenOption;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
+import javax.management.ObjectName;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Order;
@@ -126,6 +134,71 @@ class JettyHomeIT {
         assertFalse(log.contains("obtained from"), log);
         assertFalse(log.contains("placeholder"), "the placeholder never served: " + log);
         stop(restarted);
+    }
+
+    /**
+     * The metrics of issue 13 on plain Jetty: started with the JDK's JMX agent on a loopback port,
+     * as docs/operations.md shows, the process has the engine's MXBean under the certificate's
+     * name, with what the engine did to get the served certificate.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jettyHomes")
+    void showsTheCertificateAndTheEnginesCountsOverRemoteJmx(Path jettyHome) throws Exception {
+        Path base = newJettyBase(jettyHome);
+        int httpsPort = TestServers.freePort();
+        int jmxPort;
+        do {
+            jmxPort = TestServers.freePort(); // a port just released may be handed out twice
+        } while (jmxPort == httpsPort || jmxPort == PEBBLE.httpPort());
+        Files.copy(PEBBLE.trustPem(), base.resolve("etc/pebble-ca.pem"));
+        append(base.resolve("start.d/autocert.ini"),
+                "autocert.domains=" + NAME,
+                "autocert.email=admin@example.test",
+                "autocert.agree-tos=true",
+                "autocert.ca=" + PEBBLE.directoryUrl(),
+                "autocert.ca-trust=etc/pebble-ca.pem",
+                "autocert.http-port=" + PEBBLE.httpPort());
+        append(base.resolve("start.d/ssl.ini"), "jetty.ssl.host=127.0.0.1", "jetty.ssl.port=" + httpsPort);
+        SSLContext pebbleRoots = HttpsProbe.trusting(PEBBLE.issuingTrustStore());
+
+        // java -Dcom.sun.management.jmxremote.port=... -jar $JETTY_HOME/start.jar
+        Path log = base.resolve("jetty.log");
+        Process jetty = java(jettyHome, base, log, JmxProbe.jvmOptions(jmxPort));
+        X509Certificate issued = awaitCertificate(jetty, log, pebbleRoots, httpsPort);
+        Instant notAfter = issued.getNotAfter().toInstant();
+        try (JmxProbe.Connection jmx = JmxProbe.connect(jmxPort, START_TIMEOUT)) {
+            ObjectName manager = jmx.one("dev.autocert:type=CertificateManager,*");
+            assertEquals(new ObjectName("dev.autocert:type=CertificateManager,name=\"" + NAME + "\""), manager,
+                    "named after the first certificate, as docs/operations.md says");
+
+            Instant before = Instant.now();
+            Map<String, Long> expiry = jmx.longs(manager, "SecondsUntilExpiry");
+            Instant after = Instant.now();
+            assertEquals(List.of(NAME), List.copyOf(expiry.keySet()));
+            long seconds = expiry.get(NAME);
+            assertTrue(seconds > 0, "the served certificate is valid: " + seconds);
+            assertTrue(seconds >= Duration.between(after, notAfter).toSeconds() - 1
+                    && seconds <= Duration.between(before, notAfter).toSeconds() + 1,
+                    "the served certificate's notAfter " + notAfter + " is " + seconds + "s away");
+
+            assertEquals(1L, jmx.attribute(manager, "Obtained"), "one order, for the one certificate");
+            assertEquals(0L, jmx.attribute(manager, "Renewed"));
+            assertEquals(0L, jmx.attribute(manager, "Failed"));
+            assertEquals(Map.of(), jmx.longs(manager, "FailuresByCause"));
+            long answered = (Long) jmx.attribute(manager, "ChallengeRequestsAnswered");
+            assertTrue(answered >= 1, "Pebble's HTTP-01 validation went through Jetty's challenge handler: " + answered);
+            if (offersAri(PEBBLE)) {
+                jmx.await(manager, "AriChecks", checks -> (Long) checks >= 1, Duration.ofSeconds(30)); // asked right after the order
+            } else {
+                assertEquals(0L, jmx.attribute(manager, "AriChecks"), "a CA without renewalInfo is never asked");
+            }
+            assertEquals(0L, jmx.attribute(manager, "AriFailures"));
+            assertEquals(Boolean.TRUE, jmx.attribute(manager, "Healthy"));
+            assertArrayEquals(new String[0], (String[]) jmx.attribute(manager, "Expiring"), "no certificate expiring");
+            String status = (String) jmx.attribute(manager, "Status");
+            assertTrue(status.contains("\"serial\":\"" + issued.getSerialNumber().toString(16) + "\""), status);
+        }
+        stop(jetty);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -301,9 +374,27 @@ class JettyHomeIT {
         throw new AssertionError("No Pebble certificate within " + START_TIMEOUT + " (last: " + last + "):\n" + Files.readString(log));
     }
 
+    /**
+     * Whether the CA's directory offers ARI ({@code renewalInfo}, RFC 9773): the engine asks for
+     * renewal information only then, right after an order.
+     */
+    private static boolean offersAri(PebbleServer pebble) throws IOException, InterruptedException {
+        HttpClient client = HttpClient.newBuilder().sslContext(pebble.trustContext()).proxy(HttpClient.Builder.NO_PROXY).build();
+        HttpResponse<String> directory = client.send(HttpRequest.newBuilder(pebble.directoryUrl()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, directory.statusCode(), directory.body());
+        return directory.body().contains("\"renewalInfo\"");
+    }
+
     private Process java(Path jettyHome, Path base, Path log, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", jettyHome.resolve("start.jar").toString()));
+        return java(jettyHome, base, log, List.of(), args);
+    }
+
+    /** {@code java JVM-OPTIONS -jar $JETTY_HOME/start.jar ARGS} in {@code base}, output to {@code log}. */
+    private Process java(Path jettyHome, Path base, Path log, List<String> jvmOptions, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", jettyHome.resolve("start.jar").toString()));
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).directory(base.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile()).start();

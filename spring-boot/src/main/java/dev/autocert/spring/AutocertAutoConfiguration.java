@@ -13,11 +13,10 @@ import org.apache.catalina.startup.Tomcat;
 import org.eclipse.jetty.server.Server;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
-import org.springframework.boot.actuate.autoconfigure.health.ConditionalOnEnabledHealthIndicator;
-import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
@@ -27,7 +26,9 @@ import org.springframework.boot.ssl.SslBundleRegistry;
 import org.springframework.boot.ssl.SslOptions;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import org.springframework.core.env.Environment;
 
 /**
@@ -35,9 +36,11 @@ import org.springframework.core.env.Environment;
  * {@link CertificateManager} that obtains and renews the certificates, registers the {@code
  * autocert} SSL bundle (which {@code server.ssl.bundle} names by default) and, on embedded Tomcat
  * or Jetty, gives the HTTPS connector the engine's key manager, which serves every certificate by
- * SNI and each new one from the next handshake; answers the CA's HTTP-01 challenges on a plain
- * HTTP connector on {@code autocert.http-port}; and, with actuator, reports the certificates'
- * health and an {@code autocert} endpoint. Engine events are published as {@link AutocertCertificateEvent}s; every {@link
+ * SNI and each new one from the next handshake (WebFlux on Reactor Netty and Undertow build their
+ * SSL from the bundle's key manager, which does the same); answers the CA's HTTP-01 challenges on
+ * {@code autocert.http-port}, with a plain connector on Tomcat and Jetty and a {@link
+ * ChallengeListener} of its own on other servers; and, with actuator, reports the certificates'
+ * health, an {@code autocert} endpoint and Micrometer meters. Engine events are published as {@link AutocertCertificateEvent}s; every {@link
  * CertificateListener} bean hears them too.
  *
  * <p>Replaceable beans: {@link AutocertSettings} (settings built in code instead of from
@@ -95,8 +98,15 @@ public class AutocertAutoConfiguration {
 
     @Bean
     @ConditionalOnWebApplication
-    AutocertWebServerCustomizer autocertWebServerCustomizer(AutocertLifecycle lifecycle, CertificateManager manager) {
-        return new AutocertWebServerCustomizer(lifecycle, manager);
+    ChallengeListener autocertChallengeListener(CertificateManager manager, ApplicationContext context) {
+        return new ChallengeListener(manager.http01Tokens(), manager.settings().httpPort(), () -> WebServerPorts.port(context));
+    }
+
+    @Bean
+    @ConditionalOnWebApplication
+    AutocertWebServerCustomizer autocertWebServerCustomizer(AutocertLifecycle lifecycle, CertificateManager manager,
+            ChallengeListener listener) {
+        return new AutocertWebServerCustomizer(lifecycle, manager, listener);
     }
 
     private static Path workingDirectory() {
@@ -125,6 +135,31 @@ public class AutocertAutoConfiguration {
         }
     }
 
+    /** WebFlux, whatever its server: HSTS from a filter, as no server connector is fitted. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.web.server.WebFilter")
+    @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
+    static class ReactiveConfiguration {
+
+        @Bean
+        HstsWebFilter autocertHstsWebFilter(CertificateManager manager) {
+            return new HstsWebFilter(manager.settings().hsts());
+        }
+    }
+
+    /** Spring MVC on Undertow: HSTS from a servlet filter, as no server connector is fitted. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = { "io.undertow.Undertow", "jakarta.servlet.http.HttpFilter" })
+    @ConditionalOnMissingClass({ "org.apache.catalina.startup.Tomcat", "org.eclipse.jetty.server.Server" })
+    @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+    static class UndertowServletConfiguration {
+
+        @Bean
+        HstsServletFilter autocertHstsServletFilter(CertificateManager manager) {
+            return new HstsServletFilter(manager.settings().hsts());
+        }
+    }
+
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(name = "io.micrometer.core.instrument.binder.MeterBinder")
     static class MetricsConfiguration {
@@ -137,15 +172,9 @@ public class AutocertAutoConfiguration {
     }
 
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(HealthIndicator.class)
+    @Import(AutocertHealthConfiguration.class)
+    @ConditionalOnClass(name = "org.springframework.boot.actuate.endpoint.annotation.Endpoint")
     static class ActuatorConfiguration {
-
-        @Bean
-        @ConditionalOnEnabledHealthIndicator("autocert")
-        @ConditionalOnMissingBean(name = "autocertHealthIndicator")
-        AutocertHealthIndicator autocertHealthIndicator(CertificateStatuses statuses, CertificateManager manager) {
-            return new AutocertHealthIndicator(statuses, manager::status, Clock.systemUTC());
-        }
 
         @Bean
         @ConditionalOnAvailableEndpoint

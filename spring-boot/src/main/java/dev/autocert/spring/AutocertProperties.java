@@ -178,6 +178,13 @@ public class AutocertProperties {
     private String notifyCommand;
 
     /**
+     * How long a certificate's self-signed placeholder may be served (its first certificate has not
+     * come) before it counts as expiring: health DOWN, an expiring event, the notify command. Like
+     * "30m", "1h" or "PT6H"; "0" turns the alert off.
+     */
+    private String placeholderAlert = "1h";
+
+    /**
      * Strict-Transport-Security on the HTTPS side: "on" (max-age=31536000) or a header value such as
      * "max-age=63072000; includeSubDomains". Off when not set.
      */
@@ -514,6 +521,14 @@ public class AutocertProperties {
         this.notifyCommand = notifyCommand;
     }
 
+    public String getPlaceholderAlert() {
+        return placeholderAlert;
+    }
+
+    public void setPlaceholderAlert(String placeholderAlert) {
+        this.placeholderAlert = placeholderAlert;
+    }
+
     public String getHsts() {
         return hsts;
     }
@@ -583,6 +598,7 @@ public class AutocertProperties {
         put(values, "manual-cleanup-hook", manualCleanupHook);
         put(values, "deploy-hook", deployHook);
         put(values, "notify-command", notifyCommand);
+        put(values, "placeholder-alert", placeholderAlert);
         put(values, "status-path", statusPath);
         put(values, "status-allow", statusAllow);
         put(values, "hsts", hsts);

@@ -18,8 +18,6 @@ import org.eclipse.jetty.server.Server;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.actuate.autoconfigure.endpoint.EndpointAutoConfiguration;
-import org.springframework.boot.actuate.autoconfigure.health.HealthContributorAutoConfiguration;
-import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
 import org.springframework.boot.context.properties.bind.UnboundConfigurationPropertiesException;
@@ -183,7 +181,7 @@ class AutocertAutoConfigurationTest {
     @Test
     void contributesHealthAndEndpointWithActuator() {
         ApplicationContextRunner actuator = runner().withPropertyValues("autocert.domains=example.test")
-                .withConfiguration(AutoConfigurations.of(HealthContributorAutoConfiguration.class, EndpointAutoConfiguration.class));
+                .withConfiguration(AutoConfigurations.of(BootTest.healthAutoConfiguration(), EndpointAutoConfiguration.class));
         actuator.run(context -> {
             assertThat(context).hasSingleBean(AutocertHealthIndicator.class);
             assertThat(context).hasBean("autocertHealthIndicator");
@@ -193,7 +191,7 @@ class AutocertAutoConfigurationTest {
                 .run(context -> assertThat(context).hasSingleBean(AutocertEndpoint.class));
         actuator.withPropertyValues("management.health.autocert.enabled=false")
                 .run(context -> assertThat(context).doesNotHaveBean(AutocertHealthIndicator.class));
-        actuator.withClassLoader(new FilteredClassLoader(HealthIndicator.class)).run(context -> {
+        actuator.withClassLoader(new FilteredClassLoader(BootTest.healthIndicator())).run(context -> {
             assertThat(context).hasNotFailed();
             assertThat(context).doesNotHaveBean(AutocertHealthIndicator.class);
             assertThat(context).doesNotHaveBean(AutocertEndpoint.class);

@@ -22,7 +22,7 @@ class AutocertEndpointTest {
     void listsEveryManagedCertificateWithItsExpiryAndLastOrder() throws Exception {
         Instant now = Instant.now();
         CertifiedKey key = TestCertificates.issue(now, now.plus(Duration.ofDays(90)), "example.test", "www.example.test");
-        statuses.onEvent(AutocertHealthIndicatorTest.event(CertificateEvent.Type.OBTAINED, key, null));
+        statuses.onEvent(CertificateHealthTest.event(CertificateEvent.Type.OBTAINED, key, null));
 
         AutocertEndpoint.Certificates all = endpoint.certificates();
 
@@ -43,8 +43,8 @@ class AutocertEndpointTest {
     void keepsTheLastOrderOutcomeAcrossLaterEvents() throws Exception {
         Instant now = Instant.now();
         CertifiedKey key = TestCertificates.issue(now, now.plus(Duration.ofDays(90)), "api.example.test");
-        statuses.onEvent(AutocertHealthIndicatorTest.event(CertificateEvent.Type.LOADED, key, null));
-        statuses.onEvent(AutocertHealthIndicatorTest.event(CertificateEvent.Type.FAILED, key,
+        statuses.onEvent(CertificateHealthTest.event(CertificateEvent.Type.LOADED, key, null));
+        statuses.onEvent(CertificateHealthTest.event(CertificateEvent.Type.FAILED, key,
                 new AutocertException("urn:ietf:params:acme:error:rateLimited")));
 
         AutocertEndpoint.CertificateDescriptor api = endpoint.certificate("api.example.test");

@@ -25,7 +25,7 @@ class AutocertEnvironmentPostProcessorTest {
 
         assertThat(environment.getProperty("server.ssl.bundle")).isEqualTo("autocert");
         assertThat(environment.getPropertySources().precedenceOf(
-                environment.getPropertySources().get(AutocertEnvironmentPostProcessor.PROPERTY_SOURCE_NAME)))
+                environment.getPropertySources().get(SslDefaults.PROPERTY_SOURCE_NAME)))
                 .isEqualTo(environment.getPropertySources().size() - 1);
     }
 
@@ -46,7 +46,7 @@ class AutocertEnvironmentPostProcessorTest {
 
             processor.postProcessEnvironment(environment, new SpringApplication());
 
-            assertThat(environment.getPropertySources().contains(AutocertEnvironmentPostProcessor.PROPERTY_SOURCE_NAME))
+            assertThat(environment.getPropertySources().contains(SslDefaults.PROPERTY_SOURCE_NAME))
                     .as(key).isFalse();
         }
     }

@@ -13,9 +13,8 @@ import org.apache.tomcat.util.net.SSLHostConfigCertificate;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.web.embedded.tomcat.TomcatWebServer;
+import org.springframework.context.ApplicationContext;
 import org.springframework.boot.web.server.WebServer;
-import org.springframework.boot.web.servlet.context.ServletWebServerApplicationContext;
 import org.springframework.test.annotation.DirtiesContext;
 
 /**
@@ -28,22 +27,21 @@ import org.springframework.test.annotation.DirtiesContext;
             "server.address=127.0.0.1",
             "management.endpoints.web.exposure.include=health,autocert",
             "management.endpoint.health.show-details=always",
-            "spring.autoconfigure.exclude=org.springframework.boot.autoconfigure.security.servlet.SecurityAutoConfiguration,"
-                    + "org.springframework.boot.actuate.autoconfigure.security.servlet.ManagementWebSecurityAutoConfiguration"
+            "spring.autoconfigure.exclude=" + BootTest.NO_SECURITY
         })
 @DirtiesContext
 class AutocertTomcatIntegrationTest extends ServerIntegrationTestBase {
 
     @Test
-    void runsOnTomcat(@Autowired ServletWebServerApplicationContext context) {
-        assertThat(context.getWebServer()).isInstanceOf(TomcatWebServer.class);
+    void runsOnTomcat(@Autowired ApplicationContext context) {
+        assertThat(BootTest.webServer(context)).isInstanceOf(BootTest.tomcatWebServer());
     }
 
     /** Every name is served by the connector's one default SSL host config: no config per name. */
     @Test
-    void oneSslHostConfigServesEveryName(@Autowired ServletWebServerApplicationContext context) {
+    void oneSslHostConfigServesEveryName(@Autowired ApplicationContext context) {
         List<String> hostNames = new ArrayList<>();
-        for (Connector connector : ((TomcatWebServer) context.getWebServer()).getTomcat().getService().findConnectors()) {
+        for (Connector connector : BootTest.tomcat(BootTest.webServer(context)).getService().findConnectors()) {
             if (connector.getProtocolHandler() instanceof AbstractHttp11Protocol<?> protocol && protocol.isSSLEnabled()) {
                 for (SSLHostConfig config : protocol.findSslHostConfigs()) {
                     hostNames.add(config.getHostName());
@@ -58,7 +56,7 @@ class AutocertTomcatIntegrationTest extends ServerIntegrationTestBase {
     @Override
     List<Object> sslContexts(WebServer server) {
         List<Object> contexts = new ArrayList<>();
-        for (Connector connector : ((TomcatWebServer) server).getTomcat().getService().findConnectors()) {
+        for (Connector connector : BootTest.tomcat(server).getService().findConnectors()) {
             if (connector.getProtocolHandler() instanceof AbstractHttp11Protocol<?> protocol && protocol.isSSLEnabled()) {
                 for (SSLHostConfig config : protocol.findSslHostConfigs()) {
                     for (SSLHostConfigCertificate certificate : config.getCertificates()) {

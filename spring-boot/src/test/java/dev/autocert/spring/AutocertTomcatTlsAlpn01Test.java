@@ -1,6 +1,5 @@
 package dev.autocert.spring;
 
-import org.springframework.boot.web.embedded.tomcat.TomcatWebServer;
 import org.springframework.boot.web.server.WebServer;
 
 /** {@link TlsAlpn01IntegrationTestBase} on embedded Tomcat, HTTP/2 being Tomcat's {@code Http2Protocol}. */
@@ -8,6 +7,6 @@ class AutocertTomcatTlsAlpn01Test extends TlsAlpn01IntegrationTestBase {
 
     @Override
     Class<? extends WebServer> serverType() {
-        return TomcatWebServer.class;
+        return BootTest.tomcatWebServer();
     }
 }

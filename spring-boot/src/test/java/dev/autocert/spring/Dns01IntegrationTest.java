@@ -58,8 +58,7 @@ class Dns01IntegrationTest {
         properties.put("autocert.startup-wait", "60s");
         properties.put("server.port", port);
         properties.put("server.address", "127.0.0.1");
-        properties.put("spring.autoconfigure.exclude", "org.springframework.boot.autoconfigure.security.servlet.SecurityAutoConfiguration,"
-                + "org.springframework.boot.actuate.autoconfigure.security.servlet.ManagementWebSecurityAutoConfiguration");
+        properties.put("spring.autoconfigure.exclude", BootTest.NO_SECURITY);
 
         try (ConfigurableApplicationContext application = new SpringApplicationBuilder(ServerIntegrationTestBase.App.class)
                 .properties(properties).run()) {

@@ -30,8 +30,8 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.ssl.SslBundle;
 import org.springframework.boot.ssl.SslBundles;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.boot.web.context.WebServerApplicationContext;
 import org.springframework.boot.web.server.WebServer;
+import org.springframework.context.ApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
@@ -82,7 +82,7 @@ abstract class ServerIntegrationTestBase {
     SslBundles sslBundles;
 
     @Autowired
-    WebServerApplicationContext webServerContext;
+    ApplicationContext applicationContext;
 
     SSLContext pebbleTrust;
 
@@ -155,7 +155,7 @@ abstract class ServerIntegrationTestBase {
         CertifiedKey before = TestAutocert.awaitReal(manager, "api.example.test");
         try (HttpsProbe.Connection old = HttpsProbe.awaitServed(pebbleTrust, port, "api.example.test", before.serial(),
                 TestAutocert.ISSUANCE_TIMEOUT)) {
-            List<Object> contexts = sslContexts(webServerContext.getWebServer());
+            List<Object> contexts = sslContexts(BootTest.webServer(applicationContext));
             assertThat(contexts).isNotEmpty();
             SslBundle bundle = sslBundles.getBundle(AutocertSslBundle.NAME);
             AtomicInteger bundleUpdates = new AtomicInteger();
@@ -168,7 +168,7 @@ abstract class ServerIntegrationTestBase {
                 assertThat(serial(next)).as("the first handshake after the renewal").isEqualTo(renewed.serial());
                 assertThat(next.get("/hello").status()).isEqualTo(200);
             }
-            assertThat(sslContexts(webServerContext.getWebServer())).as("the server's SSL contexts, none rebuilt")
+            assertThat(sslContexts(BootTest.webServer(applicationContext))).as("the server's SSL contexts, none rebuilt")
                     .usingElementComparator((a, b) -> a == b ? 0 : 1).containsExactlyElementsOf(contexts);
             assertThat(sslBundles.getBundle(AutocertSslBundle.NAME)).isSameAs(bundle);
             assertThat(bundleUpdates).as("updates of the autocert bundle").hasValue(0);
@@ -227,13 +227,12 @@ abstract class ServerIntegrationTestBase {
         properties.put("server.port", 0);
         properties.put("server.address", "127.0.0.1");
         properties.put("logging.level.dev.autocert", "info");
-        properties.put("spring.autoconfigure.exclude", "org.springframework.boot.autoconfigure.security.servlet.SecurityAutoConfiguration,"
-                + "org.springframework.boot.actuate.autoconfigure.security.servlet.ManagementWebSecurityAutoConfiguration");
+        properties.put("spring.autoconfigure.exclude", BootTest.NO_SECURITY);
 
         long start = System.nanoTime();
         try (ConfigurableApplicationContext application = new SpringApplicationBuilder(App.class).properties(properties).run()) {
             Duration startUp = Duration.ofNanos(System.nanoTime() - start);
-            WebServer server = ((WebServerApplicationContext) application).getWebServer();
+            WebServer server = BootTest.webServer(application);
             System.out.printf("%s started with %,d stored certificates in %,d ms%n", server.getClass().getSimpleName(), THOUSAND,
                     startUp.toMillis());
 

@@ -10,13 +10,12 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.boot.web.context.WebServerApplicationContext;
+import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.security.config.Customizer;
@@ -86,7 +85,7 @@ class SpringSecurityIntegrationTest {
 
         @Bean
         SecurityFilterChain everythingAuthenticatedOverHttps(HttpSecurity http,
-                ObjectProvider<WebServerApplicationContext> context) throws Exception {
+                ApplicationContext context) throws Exception {
             // Maps the plain port to the HTTPS port, both known only once the server runs.
             PortMapper ports = new PortMapper() {
                 @Override
@@ -96,7 +95,7 @@ class SpringSecurityIntegrationTest {
 
                 @Override
                 public Integer lookupHttpsPort(Integer httpPort) {
-                    return context.getObject().getWebServer().getPort();
+                    return BootTest.webServer(context).getPort();
                 }
             };
             return http.authorizeHttpRequests(requests -> requests.anyRequest().authenticated())

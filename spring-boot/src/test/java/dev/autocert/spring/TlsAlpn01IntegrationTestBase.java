@@ -25,7 +25,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.boot.web.context.WebServerApplicationContext;
 import org.springframework.boot.web.server.WebServer;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -72,12 +71,11 @@ abstract class TlsAlpn01IntegrationTestBase {
         properties.put("server.address", "127.0.0.1");
         properties.put("server.http2.enabled", http2);
         properties.put("logging.level.dev.autocert", "debug");
-        properties.put("spring.autoconfigure.exclude", "org.springframework.boot.autoconfigure.security.servlet.SecurityAutoConfiguration,"
-                + "org.springframework.boot.actuate.autoconfigure.security.servlet.ManagementWebSecurityAutoConfiguration");
+        properties.put("spring.autoconfigure.exclude", BootTest.NO_SECURITY);
 
         try (ConfigurableApplicationContext application = new SpringApplicationBuilder(ServerIntegrationTestBase.App.class)
                 .properties(properties).run()) {
-            assertThat(((WebServerApplicationContext) application).getWebServer()).isInstanceOf(serverType());
+            assertThat(BootTest.webServer(application)).isInstanceOf(serverType());
             CertificateManager manager = application.getBean(CertificateManager.class);
             assertThat(PEBBLE.countLogLines("http-01")).as("HTTP-01 validations").isEqualTo(httpValidations);
 

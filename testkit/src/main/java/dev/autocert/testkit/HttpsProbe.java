@@ -93,7 +93,7 @@ public final class HttpsProbe {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), TIMEOUT_MILLIS);
             socket.setSoTimeout(TIMEOUT_MILLIS);
-            write(socket.getOutputStream(), method, target, host, true);
+            write(socket.getOutputStream(), method, target, host, true, Map.of());
             return read(new BufferedInputStream(socket.getInputStream()), "HEAD".equals(method), true);
         }
     }
@@ -191,7 +191,13 @@ public final class HttpsProbe {
 
         /** Sends {@code GET path} with {@code Host: host} and reads the response; the connection stays open. */
         public Response get(String path, String host) throws IOException {
-            write(socket.getOutputStream(), "GET", path, host, false);
+            write(socket.getOutputStream(), "GET", path, host, false, Map.of());
+            return read(in, false, false);
+        }
+
+        /** Sends {@code GET path} with the verified host name and these header fields, and reads the response. */
+        public Response get(String path, Map<String, String> headers) throws IOException {
+            write(socket.getOutputStream(), "GET", path, host, false, headers);
             return read(in, false, false);
         }
 
@@ -206,8 +212,11 @@ public final class HttpsProbe {
         }
     }
 
-    private static void write(OutputStream out, String method, String target, String host, boolean close) throws IOException {
-        String request = method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\n"
+    private static void write(OutputStream out, String method, String target, String host, boolean close,
+            Map<String, String> headers) throws IOException {
+        StringBuilder fields = new StringBuilder();
+        headers.forEach((name, value) -> fields.append(name).append(": ").append(value).append("\r\n"));
+        String request = method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\n" + fields
                 + (close ? "Connection: close\r\n" : "") + ("POST".equals(method) ? "Content-Length: 0\r\n" : "") + "\r\n";
         out.write(request.getBytes(StandardCharsets.ISO_8859_1));
         out.flush();

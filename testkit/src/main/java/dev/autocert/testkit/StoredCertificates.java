@@ -114,9 +114,18 @@ public final class StoredCertificates {
      * @return the certificate
      */
     public X509Certificate issue(String name) {
-        Instant notBefore = Instant.now().minus(Duration.ofDays(1));
+        return issue(name, Instant.now().minus(Duration.ofDays(1)), LIFETIME);
+    }
+
+    /**
+     * Issues a leaf for {@code name} valid from {@code notBefore} for {@code lifetime}: one near
+     * its expiry, say, to see what renewal does when it fails.
+     *
+     * @return the certificate
+     */
+    public X509Certificate issue(String name, Instant notBefore, Duration lifetime) {
         JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject, new BigInteger(64, random).setBit(63),
-                Date.from(notBefore), Date.from(notBefore.plus(LIFETIME)), new X500Name("CN=" + name.replace(':', '_')),
+                Date.from(notBefore), Date.from(notBefore.plus(lifetime)), new X500Name("CN=" + name.replace(':', '_')),
                 leafKey.getPublic());
         boolean ip = name.matches("[0-9.]+") || name.contains(":");
         try {
@@ -140,7 +149,16 @@ public final class StoredCertificates {
      * @throws IOException if the files cannot be written
      */
     public X509Certificate store(Path storage, String name, URI ca) throws IOException {
-        X509Certificate leaf = issue(name);
+        return store(storage, name, ca, issue(name));
+    }
+
+    /**
+     * Stores {@code leaf}, one of {@link #issue}'s, as {@link #store(Path, String, URI)} does.
+     *
+     * @return {@code leaf}
+     * @throws IOException if the files cannot be written
+     */
+    public X509Certificate store(Path storage, String name, URI ca, X509Certificate leaf) throws IOException {
         byte[] cert;
         byte[] chain;
         try {

@@ -21,8 +21,9 @@
  * {@link dev.autocert.testkit.DnsServer}, {@link dev.autocert.testkit.BindServer},
  * {@link dev.autocert.testkit.KnotServer}, {@link dev.autocert.testkit.PowerDnsServer},
  * {@link dev.autocert.testkit.PostgresServer}, {@link dev.autocert.testkit.OpenBaoServer} and their
- * {@code Builder}s; the probes {@link dev.autocert.testkit.HttpsProbe} and
- * {@link dev.autocert.testkit.Http2Probe}; {@link dev.autocert.testkit.StoredCertificates}.
+ * {@code Builder}s; the probes {@link dev.autocert.testkit.HttpsProbe},
+ * {@link dev.autocert.testkit.Http2Probe} and {@link dev.autocert.testkit.JmxProbe};
+ * {@link dev.autocert.testkit.StoredCertificates}.
  * Everything else is package-private.
  */
 package dev.autocert.testkit;

@@ -275,6 +275,14 @@ public final class AutocertListener implements LifecycleListener {
         values.put("notify-command", value);
     }
 
+    /**
+     * Sets {@code autocert.placeholder-alert}: how long a certificate's self-signed placeholder may
+     * be served before it counts as expiring ({@code 1h} unless set; {@code 0} turns it off).
+     */
+    public void setPlaceholderAlert(String value) {
+        values.put("placeholder-alert", value);
+    }
+
     /** Sets {@code autocert.status-path}: where HTTPS requests get the JSON status page, such as {@code /autocert-status}. */
     public void setStatusPath(String value) {
         values.put("status-path", value);

@@ -42,6 +42,7 @@ class AutocertListenerTest {
         listener.setEabHmacKey("c2VjcmV0LWhtYWMta2V5LWZvci10ZXN0cw");
         listener.setPreferredChain("Root X2");
         listener.setStartupWait("90s");
+        listener.setPlaceholderAlert("30m");
         listener.setStatusPath("/autocert-status");
         listener.setHsts("on");
 
@@ -62,6 +63,7 @@ class AutocertListenerTest {
         assertEquals("c2VjcmV0LWhtYWMta2V5LWZvci10ZXN0cw", settings.eabHmacKey().orElseThrow());
         assertEquals("Root X2", settings.preferredChain().orElseThrow());
         assertEquals(Duration.ofSeconds(90), settings.startupWait());
+        assertEquals(Duration.ofMinutes(30), settings.placeholderAlert());
         assertEquals("/autocert-status", settings.statusPath().orElseThrow());
         assertEquals("max-age=31536000", settings.hsts().orElseThrow());
     }

@@ -1,28 +1,36 @@
 package dev.autocert.tomcat;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.autocert.testkit.BindServer;
+import dev.autocert.testkit.JmxProbe;
 import dev.autocert.testkit.OpenBaoServer;
 import dev.autocert.testkit.PebbleServer;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
+import javax.management.ObjectName;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.BeforeEach;
@@ -85,6 +93,7 @@ class TomcatDistributionIT {
     @AfterEach
     void stopTomcat() throws Exception {
         stop();
+        PEBBLE.start(); // the CA again, for the next test, after a test that stopped it
         // Keep conf/ and logs/ to look at; the 11 MB of jars would pile up run after run.
         try (var jars = Files.list(base.resolve("lib"))) {
             for (Path jar : jars.toList()) {
@@ -139,6 +148,61 @@ class TomcatDistributionIT {
         assertTrue(secondRun.contains("Certificate " + NAME + " loaded from storage"), secondRun);
         assertFalse(secondRun.contains("placeholder"), secondRun);
         assertFalse(secondRun.contains("failed"), secondRun);
+    }
+
+    /**
+     * The metrics of issue 13 on plain Tomcat: with the JDK's JMX agent on a loopback port in
+     * setenv.sh, as docs/operations.md shows, the process has the engine's MXBean under the
+     * certificate's name, beside Tomcat's own, with what the engine did to get the served certificate.
+     */
+    @Test
+    void showsTheCertificateAndTheEnginesCountsOverRemoteJmx() throws Exception {
+        installAsTheGuideSays("");
+        Files.copy(PEBBLE.trustPem(), base.resolve("conf/pebble-ca.pem"));
+        int jmxPort;
+        do {
+            jmxPort = TestTomcat.freePort(); // a port just released may be handed out twice
+        } while (jmxPort == httpsPort || jmxPort == shutdownPort || jmxPort == PEBBLE.httpPort());
+        Files.writeString(base.resolve("bin/setenv.sh"), "CATALINA_OPTS=\"$CATALINA_OPTS " + String.join(" ", JmxProbe.jvmOptions(jmxPort))
+                + "\"\n", StandardOpenOption.APPEND);
+
+        start();
+        awaitStarted();
+        X509Certificate issued = TestHttpClient.awaitVerified(httpsPort, NAME, PEBBLE.issuingTrustStore());
+        Instant notAfter = issued.getNotAfter().toInstant();
+        try (JmxProbe.Connection jmx = JmxProbe.connect(jmxPort, START_TIMEOUT)) {
+            assertEquals(1, jmx.names("Catalina:type=Server").size(), "Tomcat's own MBean server, the platform one");
+            ObjectName manager = jmx.one("dev.autocert:type=CertificateManager,*");
+            assertEquals(new ObjectName("dev.autocert:type=CertificateManager,name=\"" + NAME + "\""), manager,
+                    "named after the first certificate, as docs/operations.md says");
+
+            Instant before = Instant.now();
+            Map<String, Long> expiry = jmx.longs(manager, "SecondsUntilExpiry");
+            Instant after = Instant.now();
+            assertEquals(List.of(NAME), List.copyOf(expiry.keySet()));
+            long seconds = expiry.get(NAME);
+            assertTrue(seconds > 0, "the served certificate is valid: " + seconds);
+            assertTrue(seconds >= Duration.between(after, notAfter).toSeconds() - 1
+                    && seconds <= Duration.between(before, notAfter).toSeconds() + 1,
+                    "the served certificate's notAfter " + notAfter + " is " + seconds + "s away");
+
+            assertEquals(1L, jmx.attribute(manager, "Obtained"), "one order, for the one certificate");
+            assertEquals(0L, jmx.attribute(manager, "Renewed"));
+            assertEquals(0L, jmx.attribute(manager, "Failed"));
+            assertEquals(Map.of(), jmx.longs(manager, "FailuresByCause"));
+            long answered = (Long) jmx.attribute(manager, "ChallengeRequestsAnswered");
+            assertTrue(answered >= 1, "Pebble's HTTP-01 validation went through the challenge valve: " + answered);
+            if (offersAri(PEBBLE)) {
+                jmx.await(manager, "AriChecks", checks -> (Long) checks >= 1, Duration.ofSeconds(30)); // asked right after the order
+            } else {
+                assertEquals(0L, jmx.attribute(manager, "AriChecks"), "a CA without renewalInfo is never asked");
+            }
+            assertEquals(0L, jmx.attribute(manager, "AriFailures"));
+            assertEquals(Boolean.TRUE, jmx.attribute(manager, "Healthy"));
+            assertArrayEquals(new String[0], (String[]) jmx.attribute(manager, "Expiring"), "no certificate expiring");
+            String status = (String) jmx.attribute(manager, "Status");
+            assertTrue(status.contains("\"serial\":\"" + issued.getSerialNumber().toString(16) + "\""), status);
+        }
     }
 
     @Test
@@ -243,6 +307,18 @@ class TomcatDistributionIT {
         Files.writeString(base.resolve("bin/setenv.sh"), "CATALINA_OPTS=\"$CATALINA_OPTS"
                 + " -Dorg.apache.catalina.startup.EXIT_ON_INIT_FAILURE=true"
                 + " -Dpebble.directory=" + pebble.directoryUrl() + "\"\n");
+    }
+
+    /**
+     * Whether the CA's directory offers ARI ({@code renewalInfo}, RFC 9773): the engine asks for
+     * renewal information only then, right after an order.
+     */
+    private static boolean offersAri(PebbleServer pebble) throws IOException, InterruptedException {
+        HttpClient client = HttpClient.newBuilder().sslContext(pebble.trustContext()).proxy(HttpClient.Builder.NO_PROXY).build();
+        HttpResponse<String> directory = client.send(HttpRequest.newBuilder(pebble.directoryUrl()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, directory.statusCode(), directory.body());
+        return directory.body().contains("\"renewalInfo\"");
     }
 
     private void start() throws IOException {

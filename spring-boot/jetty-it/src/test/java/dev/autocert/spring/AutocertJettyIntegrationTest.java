@@ -10,13 +10,12 @@ import org.eclipse.jetty.util.Jetty;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.web.embedded.jetty.JettyWebServer;
+import org.springframework.context.ApplicationContext;
 import org.springframework.boot.web.server.WebServer;
-import org.springframework.boot.web.servlet.context.ServletWebServerApplicationContext;
 import org.springframework.test.annotation.DirtiesContext;
 
 /**
- * {@link ServerIntegrationTestBase} on embedded Jetty (Spring Boot 3.5's Jetty 12.0), where the
+ * {@link ServerIntegrationTestBase} on embedded Jetty (Jetty 12.0 on Spring Boot 3.5, 12.1 on Spring Boot 4), where the
  * HTTPS connector's {@code SslContextFactory} holds one SSL context with the engine's key manager.
  */
 @SpringBootTest(classes = ServerIntegrationTestBase.App.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
@@ -25,15 +24,15 @@ import org.springframework.test.annotation.DirtiesContext;
 class AutocertJettyIntegrationTest extends ServerIntegrationTestBase {
 
     @Test
-    void runsOnSpringBootsJetty(@Autowired ServletWebServerApplicationContext context) {
-        assertThat(context.getWebServer()).isInstanceOf(JettyWebServer.class);
-        assertThat(Jetty.VERSION).startsWith("12.0.");
+    void runsOnSpringBootsJetty(@Autowired ApplicationContext context) {
+        assertThat(BootTest.webServer(context)).isInstanceOf(BootTest.jettyWebServer());
+        assertThat(Jetty.VERSION).startsWith(BootTest.JETTY_LINE);
     }
 
     @Override
     List<Object> sslContexts(WebServer server) {
         List<Object> contexts = new ArrayList<>();
-        for (Connector connector : ((JettyWebServer) server).getServer().getConnectors()) {
+        for (Connector connector : BootTest.jetty(server).getConnectors()) {
             SslConnectionFactory ssl = connector.getConnectionFactory(SslConnectionFactory.class);
             if (ssl != null) {
                 contexts.add(ssl.getSslContextFactory().getSslContext());

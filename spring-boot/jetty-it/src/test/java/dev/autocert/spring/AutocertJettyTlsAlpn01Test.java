@@ -1,6 +1,5 @@
 package dev.autocert.spring;
 
-import org.springframework.boot.web.embedded.jetty.JettyWebServer;
 import org.springframework.boot.web.server.WebServer;
 
 /**
@@ -12,6 +11,6 @@ class AutocertJettyTlsAlpn01Test extends TlsAlpn01IntegrationTestBase {
 
     @Override
     Class<? extends WebServer> serverType() {
-        return JettyWebServer.class;
+        return BootTest.jettyWebServer();
     }
 }

@@ -1,49 +1,49 @@
 package dev.autocert.spring;
 
 import dev.autocert.core.CertificateEvent;
+import dev.autocert.core.CertificateStatus;
 import dev.autocert.core.CertifiedKey;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import org.springframework.boot.actuate.health.AbstractHealthIndicator;
-import org.springframework.boot.actuate.health.Health;
+import java.util.function.Supplier;
 
 /**
- * The {@code autocert} health contributor: {@code DOWN} when a certificate served has expired,
- * or when renewal keeps failing with under a tenth of its lifetime left (the engine's {@code
- * EXPIRING} event); {@code UP} otherwise, including while a self-signed placeholder waits for
- * the first certificate. Details, by certificate name: {@code notAfter}, {@code placeholder},
- * {@code serial}, {@code lastEvent} with its time, and after a failure {@code failures},
- * {@code error} and {@code nextAttempt}. Thread-safe.
+ * What the {@code autocert} health contributor reports, whichever Spring Boot's health classes
+ * carry it: {@code DOWN} when a certificate served has expired, or when renewal keeps failing
+ * with under a tenth of its lifetime left, or the placeholder is still served long after start
+ * (the engine's {@code EXPIRING} event); {@code UP} otherwise, including while a self-signed
+ * placeholder waits for the first certificate. Details, by certificate name: {@code notAfter},
+ * {@code placeholder}, {@code serial}, {@code lastEvent} with its time, and after a failure
+ * {@code failures}, {@code error} and {@code nextAttempt}. Thread-safe.
  */
-public final class AutocertHealthIndicator extends AbstractHealthIndicator {
+final class CertificateHealth {
 
-    private final CertificateStatuses statuses;
-    private final java.util.function.Supplier<java.util.List<dev.autocert.core.CertificateStatus>> engine;
-    private final Clock clock;
-
-    AutocertHealthIndicator(CertificateStatuses statuses, Clock clock) {
-        this(statuses, java.util.List::of, clock);
+    /** One health reading: up or down, with details by certificate name. */
+    record Report(boolean up, Map<String, Object> details) {
     }
 
-    AutocertHealthIndicator(CertificateStatuses statuses,
-            java.util.function.Supplier<java.util.List<dev.autocert.core.CertificateStatus>> engine, Clock clock) {
-        super("Autocert health check failed");
+    private final CertificateStatuses statuses;
+    private final Supplier<List<CertificateStatus>> engine;
+    private final Clock clock;
+
+    CertificateHealth(CertificateStatuses statuses, Supplier<List<CertificateStatus>> engine, Clock clock) {
         this.statuses = statuses;
         this.engine = engine;
         this.clock = clock;
     }
 
-    @Override
-    protected void doHealthCheck(Health.Builder builder) {
+    Report check() {
         Instant now = clock.instant();
         boolean down = false;
-        Map<String, dev.autocert.core.CertificateStatus> byName = new LinkedHashMap<>();
+        Map<String, CertificateStatus> byName = new LinkedHashMap<>();
         engine.get().forEach(s -> byName.put(s.name(), s));
+        Map<String, Object> report = new LinkedHashMap<>();
         for (CertificateStatuses.Status status : statuses.statuses()) {
             Map<String, Object> details = new LinkedHashMap<>();
-            dev.autocert.core.CertificateStatus known = byName.get(status.certificate().name());
+            CertificateStatus known = byName.get(status.certificate().name());
             if (known != null && !known.waiting().isEmpty()) {
                 // names not covered by a CA-issued certificate yet, and why a new one is being ordered
                 details.put("waiting", known.waiting());
@@ -69,16 +69,19 @@ public final class AutocertHealthIndicator extends AbstractHealthIndicator {
                 last.cause().ifPresent(cause -> details.put("error", cause.getMessage()));
                 last.nextAttempt().ifPresent(next -> details.put("nextAttempt", next.toString()));
                 if (last.type() == CertificateEvent.Type.EXPIRING) {
-                    details.putIfAbsent("problem", "expiring and renewal keeps failing");
+                    details.putIfAbsent("problem", status.served().map(CertifiedKey::placeholder).orElse(false)
+                            ? "placeholder still served" : "expiring and renewal keeps failing");
                     down = true;
                 }
             }
-            builder.withDetail(status.certificate().name(), details);
+            if (known != null && known.expiring(now)) {
+                // the engine's own view, which a later event (a placeholder refreshed) does not hide
+                details.putIfAbsent("problem", known.served().placeholder() ? "placeholder still served"
+                        : "expiring and renewal keeps failing");
+                down = true;
+            }
+            report.put(status.certificate().name(), details);
         }
-        if (down) {
-            builder.down();
-        } else {
-            builder.up();
-        }
+        return new Report(!down, report);
     }
 }

@@ -7,6 +7,7 @@ import dev.autocert.jetty.AutocertJetty;
 import dev.autocert.jetty.HstsHandler;
 import dev.autocert.jetty.HttpsRedirectHandler;
 import java.net.InetAddress;
+import java.util.function.Consumer;
 import java.util.function.IntSupplier;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Handler;
@@ -19,11 +20,11 @@ import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.boot.web.embedded.jetty.JettyServletWebServerFactory;
-import org.springframework.boot.web.server.WebServerFactoryCustomizer;
+import org.springframework.boot.web.server.Ssl;
 
 /**
- * Fits embedded Jetty for Autocert: an {@link AcmeChallengeHandler} in front of the
+ * Fits embedded Jetty for Autocert, on every Spring Boot version the starter is built for (each
+ * has its own factory class; a small customizer per version hands this class what it needs): an {@link AcmeChallengeHandler} in front of the
  * application's handler, which answers HTTP-01 challenges on every connector before any
  * servlet, filter or Spring Security sees the request; a plain HTTP connector on {@code
  * autocert.http-port} (unless the server already listens there); and, when the HTTPS connector
@@ -36,27 +37,28 @@ import org.springframework.boot.web.server.WebServerFactoryCustomizer;
  * ({@code autocert.status-path} is for plain Jetty: on Spring Boot the actuator endpoint
  * {@code autocert} shows the same.)
  */
-final class AutocertJettyCustomizer implements WebServerFactoryCustomizer<JettyServletWebServerFactory> {
+final class JettyFitting {
 
-    private static final Logger LOG = LoggerFactory.getLogger(AutocertJettyCustomizer.class);
+    private static final Logger LOG = LoggerFactory.getLogger(JettyFitting.class);
 
     private final CertificateManager manager;
 
-    /** {@code lifecycle} is here so that the engine has published its certificates before the server is created. */
-    AutocertJettyCustomizer(AutocertLifecycle lifecycle, CertificateManager manager) {
+    JettyFitting(CertificateManager manager) {
         this.manager = manager;
     }
 
-    @Override
-    public void customize(JettyServletWebServerFactory factory) {
-        boolean served = AutocertSslBundle.servedBy(factory.getSsl());
+    /**
+     * Fits the server a factory with these settings makes.
+     *
+     * @param addServerCustomizer adds a customizer the factory runs on its server once Spring
+     *                            Boot's own SSL customizer has replaced the server's connectors
+     */
+    void fit(Ssl ssl, InetAddress address, int port, Consumer<Consumer<Server>> addServerCustomizer) {
+        boolean served = AutocertSslBundle.servedBy(ssl);
         if (!served) {
-            AutocertWebServers.logNotServed(LOG, factory.getSsl());
+            AutocertWebServers.logNotServed(LOG, ssl);
         }
-        InetAddress address = factory.getAddress();
-        int port = factory.getPort();
-        // Runs after Spring Boot's own SSL customizer, which replaces the server's connectors.
-        factory.addServerCustomizers(server -> customize(server, address, port, served));
+        addServerCustomizer.accept(server -> customize(server, address, port, served));
     }
 
     private void customize(Server server, InetAddress address, int port, boolean served) {

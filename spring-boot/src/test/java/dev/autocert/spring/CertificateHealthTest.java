@@ -18,25 +18,24 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.boot.actuate.health.Health;
-import org.springframework.boot.actuate.health.Status;
 
-class AutocertHealthIndicatorTest {
+class CertificateHealthTest {
 
     private static final Instant NOW = Instant.parse("2026-06-01T12:00:00Z");
     private static final ManagedCertificate EXAMPLE = new ManagedCertificate("example.test", List.of("example.test"));
 
     private final CertificateStatuses statuses = new CertificateStatuses(List.of(EXAMPLE));
-    private final AutocertHealthIndicator indicator = new AutocertHealthIndicator(statuses, Clock.fixed(NOW, ZoneOffset.UTC));
+    private final AutocertHealthIndicator indicator = new AutocertHealthIndicator(
+            new CertificateHealth(statuses, List::of, Clock.fixed(NOW, ZoneOffset.UTC)));
 
     @Test
     void upWithAValidCertificate() throws Exception {
         CertifiedKey key = TestCertificates.issue(NOW.minus(Duration.ofDays(10)), NOW.plus(Duration.ofDays(80)), "example.test");
         statuses.onEvent(event(CertificateEvent.Type.OBTAINED, key, null));
 
-        Health health = indicator.health();
+        BootTest.BootHealth health = BootTest.health(indicator);
 
-        assertThat(health.getStatus()).isEqualTo(Status.UP);
+        assertThat(health.status()).isEqualTo("UP");
         assertThat(details(health)).containsEntry("notAfter", key.notAfter().toString()).containsEntry("placeholder", false)
                 .containsEntry("serial", key.serial()).containsEntry("lastEvent", "OBTAINED");
     }
@@ -47,9 +46,9 @@ class AutocertHealthIndicatorTest {
                 .ca("https://localhost:9/dir").storage(storage).build()).listener(statuses).build();
         manager.load(); // publishes a placeholder, without the network
 
-        Health health = indicator.health();
+        BootTest.BootHealth health = BootTest.health(indicator);
 
-        assertThat(health.getStatus()).isEqualTo(Status.UP);
+        assertThat(health.status()).isEqualTo("UP");
         assertThat(details(health)).containsEntry("placeholder", true).containsEntry("lastEvent", "PLACEHOLDER");
         manager.stop();
     }
@@ -59,9 +58,10 @@ class AutocertHealthIndicatorTest {
         CertificateManager manager = CertificateManager.builder(AutocertSettings.builder().domains("example.test")
                 .ca("https://localhost:9/dir").storage(storage).build()).listener(statuses).build();
         manager.load();
-        AutocertHealthIndicator engineAware = new AutocertHealthIndicator(statuses, manager::status, Clock.fixed(NOW, ZoneOffset.UTC));
+        AutocertHealthIndicator engineAware = new AutocertHealthIndicator(
+                new CertificateHealth(statuses, manager::status, Clock.fixed(NOW, ZoneOffset.UTC)));
 
-        Health health = engineAware.health();
+        BootTest.BootHealth health = BootTest.health(engineAware);
 
         assertThat(details(health)).containsEntry("waiting", List.of("example.test"))
                 .containsEntry("pending", "no certificate has been issued yet");
@@ -73,9 +73,9 @@ class AutocertHealthIndicatorTest {
         CertifiedKey key = TestCertificates.issue(NOW.minus(Duration.ofDays(90)), NOW.minusSeconds(1), "example.test");
         statuses.onEvent(event(CertificateEvent.Type.LOADED, key, null));
 
-        Health health = indicator.health();
+        BootTest.BootHealth health = BootTest.health(indicator);
 
-        assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+        assertThat(health.status()).isEqualTo("DOWN");
         assertThat(details(health)).containsEntry("problem", "expired");
     }
 
@@ -86,9 +86,9 @@ class AutocertHealthIndicatorTest {
         statuses.onEvent(event(CertificateEvent.Type.FAILED, key, cause));
         statuses.onEvent(event(CertificateEvent.Type.EXPIRING, key, cause));
 
-        Health health = indicator.health();
+        BootTest.BootHealth health = BootTest.health(indicator);
 
-        assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+        assertThat(health.status()).isEqualTo("DOWN");
         assertThat(details(health)).containsEntry("lastEvent", "EXPIRING").containsEntry("error", "The CA refused: rate limited")
                 .containsEntry("failures", 3).containsKey("nextAttempt");
     }
@@ -100,12 +100,12 @@ class AutocertHealthIndicatorTest {
         CertifiedKey renewed = TestCertificates.issue(NOW, NOW.plus(Duration.ofDays(90)), "example.test");
         statuses.onEvent(event(CertificateEvent.Type.RENEWED, renewed, null));
 
-        assertThat(indicator.health().getStatus()).isEqualTo(Status.UP);
+        assertThat(BootTest.health(indicator).status()).isEqualTo("UP");
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> details(Health health) {
-        return (Map<String, Object>) health.getDetails().get("example.test");
+    private static Map<String, Object> details(BootTest.BootHealth health) {
+        return (Map<String, Object>) health.details().get("example.test");
     }
 
     static CertificateEvent event(CertificateEvent.Type type, CertifiedKey key, AutocertException cause) {

@@ -2,9 +2,6 @@ package dev.autocert.spring;
 
 import java.util.List;
 import java.util.Map;
-import org.springframework.boot.SpringApplication;
-import org.springframework.boot.env.EnvironmentPostProcessor;
-import org.springframework.core.Ordered;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.MapPropertySource;
 
@@ -13,10 +10,11 @@ import org.springframework.core.env.MapPropertySource;
  * is set and the application configures no SSL of its own (no {@code server.ssl.bundle},
  * {@code server.ssl.key-store}, {@code server.ssl.key-store-type} or {@code server.ssl.certificate}),
  * adds {@code server.ssl.bundle=autocert} as the lowest-precedence property, so that any value
- * the user sets anywhere wins. Registered in {@code META-INF/spring.factories}; runs after the
+ * the user sets anywhere wins. Applied by each Spring Boot version's {@code
+ * AutocertEnvironmentPostProcessor}, registered in {@code META-INF/spring.factories}, after the
  * application's config files are loaded.
  */
-final class AutocertEnvironmentPostProcessor implements EnvironmentPostProcessor, Ordered {
+final class SslDefaults {
 
     /** The name of the property source this adds, last in the environment. */
     static final String PROPERTY_SOURCE_NAME = "autocertSslDefaults";
@@ -25,8 +23,10 @@ final class AutocertEnvironmentPostProcessor implements EnvironmentPostProcessor
     private static final List<String> USER_SSL = List.of("server.ssl.bundle", "server.ssl.key-store",
             "server.ssl.key-store-type", "server.ssl.certificate");
 
-    @Override
-    public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
+    private SslDefaults() {
+    }
+
+    static void apply(ConfigurableEnvironment environment) {
         String domains = environment.getProperty("autocert.domains");
         if (domains == null || domains.isBlank() || environment.getPropertySources().contains(PROPERTY_SOURCE_NAME)) {
             return;
@@ -38,11 +38,5 @@ final class AutocertEnvironmentPostProcessor implements EnvironmentPostProcessor
         }
         environment.getPropertySources().addLast(new MapPropertySource(PROPERTY_SOURCE_NAME,
                 Map.of("server.ssl.bundle", AutocertSslBundle.NAME)));
-    }
-
-    @Override
-    public int getOrder() {
-        // After ConfigDataEnvironmentPostProcessor, so that application.properties is seen.
-        return Ordered.LOWEST_PRECEDENCE;
     }
 }

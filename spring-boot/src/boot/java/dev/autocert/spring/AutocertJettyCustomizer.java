@@ -1,0 +1,22 @@
+package dev.autocert.spring;
+
+import dev.autocert.core.CertificateManager;
+import org.springframework.boot.web.embedded.jetty.JettyServletWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
+
+/** Spring Boot 3.5's embedded Jetty, fitted by {@link JettyFitting}. */
+final class AutocertJettyCustomizer implements WebServerFactoryCustomizer<JettyServletWebServerFactory> {
+
+    private final JettyFitting fitting;
+
+    /** {@code lifecycle} is here so that the engine has published its certificates before the server is created. */
+    AutocertJettyCustomizer(AutocertLifecycle lifecycle, CertificateManager manager) {
+        this.fitting = new JettyFitting(manager);
+    }
+
+    @Override
+    public void customize(JettyServletWebServerFactory factory) {
+        fitting.fit(factory.getSsl(), factory.getAddress(), factory.getPort(),
+                customizer -> factory.addServerCustomizers(customizer::accept));
+    }
+}
