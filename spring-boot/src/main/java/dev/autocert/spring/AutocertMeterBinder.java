@@ -10,6 +10,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -31,10 +33,13 @@ import java.util.Optional;
  */
 final class AutocertMeterBinder implements MeterBinder {
 
+    private static final long SNAPSHOT_NANOS = Duration.ofSeconds(1).toNanos();
+
     private final CertificateManager manager;
     private final Clock clock;
     private final java.util.Set<MeterRegistry> registries = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.atomic.AtomicBoolean listening = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile Snapshot snapshot;
 
     AutocertMeterBinder(CertificateManager manager, Clock clock) {
         this.manager = manager;
@@ -87,7 +92,22 @@ final class AutocertMeterBinder implements MeterBinder {
                 .map(s -> (double) Duration.between(clock.instant(), s.served().notAfter()).toSeconds()).orElse(Double.NaN);
     }
 
-    private static Optional<CertificateStatus> status(CertificateManager m, String name) {
-        return m.status().stream().filter(s -> s.name().equals(name)).findFirst();
+    /**
+     * The engine's status of {@code name}, from a snapshot at most a second old: a scrape reads
+     * every certificate's two gauges, which would otherwise each ask the engine for all of them.
+     */
+    private Optional<CertificateStatus> status(CertificateManager m, String name) {
+        Snapshot current = snapshot;
+        long now = System.nanoTime();
+        if (current == null || now - current.taken() > SNAPSHOT_NANOS) {
+            Map<String, CertificateStatus> byName = new HashMap<>();
+            m.status().forEach(s -> byName.put(s.name(), s));
+            current = new Snapshot(now, byName);
+            snapshot = current;
+        }
+        return Optional.ofNullable(current.byName().get(name));
+    }
+
+    private record Snapshot(long taken, Map<String, CertificateStatus> byName) {
     }
 }
