@@ -92,6 +92,12 @@ final class DryRunStorage implements Storage {
         });
     }
 
+    /** Closes the real store, its connections and threads; nothing was written to it. */
+    @Override
+    public void close() throws IOException {
+        real.close();
+    }
+
     @Override
     public String toString() {
         return real + " (dry run: nothing is written to it)";

@@ -1407,7 +1407,8 @@ public final class CertificateManager implements AutoCloseable {
         Instant next = clock.instant().plus(READ_RETRY);
         state.nextLook = next;
         publish(CertificateEvent.Type.FAILED, state, cause, next);
-        if (placeholderOverdue(state, clock.instant())) {
+        // once per outage: a store that cannot be read is retried every READ_RETRY
+        if (!state.placeholderAlerted && placeholderOverdue(state, clock.instant())) {
             state.placeholderAlerted = true;
             publish(CertificateEvent.Type.EXPIRING, state, cause, next);
         }

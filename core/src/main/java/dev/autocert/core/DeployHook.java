@@ -59,7 +59,15 @@ final class DeployHook {
 
     /** One daemon thread named {@code name} that runs queued hooks in order, and ends when idle. */
     static ThreadPoolExecutor hookThread(String name) {
-        ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+        return hookThread(name, Integer.MAX_VALUE);
+    }
+
+    /**
+     * One daemon thread named {@code name} that runs up to {@code capacity} queued hooks in order,
+     * refusing more ({@link java.util.concurrent.RejectedExecutionException}), and ends when idle.
+     */
+    static ThreadPoolExecutor hookThread(String name, int capacity) {
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(capacity), r -> {
             Thread thread = new Thread(r, name);
             thread.setDaemon(true);
             return thread;

@@ -32,6 +32,11 @@ final class NotifyCommand implements CertificateListener {
 
     /** How long one run may take: a mail or a webhook takes seconds. */
     static final Duration TIMEOUT = Duration.ofMinutes(1);
+    /**
+     * How many runs may wait: when a thousand certificates fail at once behind a slow command,
+     * the operator has heard of it long before the thousandth; the rest are dropped, each with a WARN.
+     */
+    static final int QUEUE_LIMIT = 100;
 
     private final String command;
     private final HookRunner runner;
@@ -40,7 +45,7 @@ final class NotifyCommand implements CertificateListener {
     NotifyCommand(String command) {
         this.command = requireNonNull(command, "command");
         this.runner = new HookRunner(AutocertSettings.PREFIX + AutocertSettings.NOTIFY_COMMAND, "(1 minute, fixed)");
-        this.executor = DeployHook.hookThread("autocert-notify");
+        this.executor = DeployHook.hookThread("autocert-notify", QUEUE_LIMIT);
     }
 
     @Override
@@ -73,6 +78,10 @@ final class NotifyCommand implements CertificateListener {
                 }
             });
         } catch (RejectedExecutionException e) {
+            if (!executor.isShutdown()) {
+                LOG.warn("autocert.notify-command not run for {} {}: {} runs are already waiting for the command", type,
+                        event.name(), QUEUE_LIMIT);
+            }
             done.completeExceptionally(e);
         }
         return done;

@@ -1,6 +1,7 @@
 package dev.autocert.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,9 +11,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -85,6 +88,29 @@ class NotifyCommandTest {
             assertNull(command.submit(new CertificateEvent(type, "a.example.test", served, List.of(served), Optional.empty(), 0,
                     Optional.empty(), Instant.now())), type.toString());
         }
+    }
+
+    /** A slow command behind a burst of failures: a bounded queue, the rest dropped (with a WARN), never a backlog of hours. */
+    @Test
+    void aBurstBeyondTheQueueIsDroppedNotQueuedForHours() throws Exception {
+        Path gate = dir.resolve("gate");
+        Path ran = dir.resolve("ran.log");
+        // The first run waits for the gate; the others queue behind it.
+        NotifyCommand command = new NotifyCommand("while [ ! -e " + gate + " ]; do sleep 0.05; done; echo \"$2\" >> " + ran);
+        CertifiedKey served = Placeholders.create("burst.example.test", List.of("burst.example.test"), Instant.now());
+        List<CompletableFuture<Void>> runs = new ArrayList<>();
+        for (int i = 0; i <= NotifyCommand.QUEUE_LIMIT + 1; i++) {
+            runs.add(command.submit(new CertificateEvent(CertificateEvent.Type.FAILED, "n" + i + ".example.test", served,
+                    List.of(served), Optional.of(new AutocertException("rate limited")), 1, Optional.empty(), Instant.now())));
+        }
+        assertTrue(runs.get(NotifyCommand.QUEUE_LIMIT + 1).isCompletedExceptionally(), "one running, " + NotifyCommand.QUEUE_LIMIT
+                + " waiting, the next refused at once");
+        Files.createFile(gate);
+        for (int i = 0; i <= NotifyCommand.QUEUE_LIMIT; i++) {
+            runs.get(i).get(60, TimeUnit.SECONDS);
+        }
+        assertEquals(NotifyCommand.QUEUE_LIMIT + 1, Files.readAllLines(ran).size());
+        assertFalse(Files.readAllLines(ran).contains("n" + (NotifyCommand.QUEUE_LIMIT + 1) + ".example.test"));
     }
 
     @Test

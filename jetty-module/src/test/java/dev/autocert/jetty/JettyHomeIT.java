@@ -1,12 +1,12 @@
 package dev.autocert.jetty;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.autocert.testkit.BindServer;
 import dev.autocert.testkit.HttpsProbe;
+import dev.autocert.core.EngineMBeanCheck;
 import dev.autocert.testkit.JmxProbe;
 import dev.autocert.testkit.PebbleServer;
 import dev.autocert.testkit.PostgresServer;
@@ -23,16 +23,13 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.StandardOpenOption;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
-import javax.management.ObjectName;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Order;
@@ -86,20 +83,10 @@ class JettyHomeIT {
         Path base = newJettyBase(jettyHome);
         int httpsPort = TestServers.freePort();
 
-        // Pebble's trust goes into the base, as a private CA's would (and outlives Pebble's stop).
-        Files.copy(PEBBLE.trustPem(), base.resolve("etc/pebble-ca.pem"));
-        append(base.resolve("start.d/autocert.ini"),
-                "autocert.domains=" + NAME,
-                "autocert.email=admin@example.test",
-                "autocert.agree-tos=true",
-                // For the test CA instead of Let's Encrypt:
-                "autocert.ca=" + PEBBLE.directoryUrl(),
-                "autocert.ca-trust=etc/pebble-ca.pem",
-                "autocert.http-port=" + PEBBLE.httpPort(),
+        configure(base, httpsPort,
                 // The status page and HSTS, as docs/jetty.md shows them:
                 "autocert.status-path=/autocert-status",
                 "autocert.hsts=on");
-        append(base.resolve("start.d/ssl.ini"), "jetty.ssl.host=127.0.0.1", "jetty.ssl.port=" + httpsPort);
         SSLContext pebbleRoots = HttpsProbe.trusting(PEBBLE.issuingTrustStore());
 
         // First start: the certificate comes from Pebble, through the challenge handler.
@@ -150,53 +137,15 @@ class JettyHomeIT {
         do {
             jmxPort = TestServers.freePort(); // a port just released may be handed out twice
         } while (jmxPort == httpsPort || jmxPort == PEBBLE.httpPort());
-        Files.copy(PEBBLE.trustPem(), base.resolve("etc/pebble-ca.pem"));
-        append(base.resolve("start.d/autocert.ini"),
-                "autocert.domains=" + NAME,
-                "autocert.email=admin@example.test",
-                "autocert.agree-tos=true",
-                "autocert.ca=" + PEBBLE.directoryUrl(),
-                "autocert.ca-trust=etc/pebble-ca.pem",
-                "autocert.http-port=" + PEBBLE.httpPort());
-        append(base.resolve("start.d/ssl.ini"), "jetty.ssl.host=127.0.0.1", "jetty.ssl.port=" + httpsPort);
+        configure(base, httpsPort);
         SSLContext pebbleRoots = HttpsProbe.trusting(PEBBLE.issuingTrustStore());
 
         // java -Dcom.sun.management.jmxremote.port=... -jar $JETTY_HOME/start.jar
         Path log = base.resolve("jetty.log");
         Process jetty = java(jettyHome, base, log, JmxProbe.jvmOptions(jmxPort));
         X509Certificate issued = awaitCertificate(jetty, log, pebbleRoots, httpsPort);
-        Instant notAfter = issued.getNotAfter().toInstant();
         try (JmxProbe.Connection jmx = JmxProbe.connect(jmxPort, START_TIMEOUT)) {
-            ObjectName manager = jmx.one("dev.autocert:type=CertificateManager,*");
-            assertEquals(new ObjectName("dev.autocert:type=CertificateManager,name=\"" + NAME + "\""), manager,
-                    "named after the first certificate, as docs/operations.md says");
-
-            Instant before = Instant.now();
-            Map<String, Long> expiry = jmx.longs(manager, "SecondsUntilExpiry");
-            Instant after = Instant.now();
-            assertEquals(List.of(NAME), List.copyOf(expiry.keySet()));
-            long seconds = expiry.get(NAME);
-            assertTrue(seconds > 0, "the served certificate is valid: " + seconds);
-            assertTrue(seconds >= Duration.between(after, notAfter).toSeconds() - 1
-                    && seconds <= Duration.between(before, notAfter).toSeconds() + 1,
-                    "the served certificate's notAfter " + notAfter + " is " + seconds + "s away");
-
-            assertEquals(1L, jmx.attribute(manager, "Obtained"), "one order, for the one certificate");
-            assertEquals(0L, jmx.attribute(manager, "Renewed"));
-            assertEquals(0L, jmx.attribute(manager, "Failed"));
-            assertEquals(Map.of(), jmx.longs(manager, "FailuresByCause"));
-            long answered = (Long) jmx.attribute(manager, "ChallengeRequestsAnswered");
-            assertTrue(answered >= 1, "Pebble's HTTP-01 validation went through Jetty's challenge handler: " + answered);
-            if (offersAri(PEBBLE)) {
-                jmx.await(manager, "AriChecks", checks -> (Long) checks >= 1, Duration.ofSeconds(30)); // asked right after the order
-            } else {
-                assertEquals(0L, jmx.attribute(manager, "AriChecks"), "a CA without renewalInfo is never asked");
-            }
-            assertEquals(0L, jmx.attribute(manager, "AriFailures"));
-            assertEquals(Boolean.TRUE, jmx.attribute(manager, "Healthy"));
-            assertArrayEquals(new String[0], (String[]) jmx.attribute(manager, "Expiring"), "no certificate expiring");
-            String status = (String) jmx.attribute(manager, "Status");
-            assertTrue(status.contains("\"serial\":\"" + issued.getSerialNumber().toString(16) + "\""), status);
+            EngineMBeanCheck.afterFirstOrder(jmx, NAME, issued, offersAri(PEBBLE));
         }
         stop(jetty);
     }
@@ -437,5 +386,25 @@ class JettyHomeIT {
             throw new IllegalStateException(name + " is not set; run the integration tests with mvn verify");
         }
         return value;
+    }
+
+    /**
+     * The base's autocert.ini for {@value #NAME} from Pebble, with {@code more} settings, and its
+     * HTTPS port on 127.0.0.1. Pebble's trust goes into the base, as a private CA's would (and
+     * outlives Pebble's stop).
+     */
+    private static void configure(Path base, int httpsPort, String... more) throws IOException {
+        Files.copy(PEBBLE.trustPem(), base.resolve("etc/pebble-ca.pem"));
+        List<String> lines = new ArrayList<>(List.of(
+                "autocert.domains=" + NAME,
+                "autocert.email=admin@example.test",
+                "autocert.agree-tos=true",
+                // For the test CA instead of Let's Encrypt:
+                "autocert.ca=" + PEBBLE.directoryUrl(),
+                "autocert.ca-trust=etc/pebble-ca.pem",
+                "autocert.http-port=" + PEBBLE.httpPort()));
+        lines.addAll(List.of(more));
+        append(base.resolve("start.d/autocert.ini"), lines.toArray(String[]::new));
+        append(base.resolve("start.d/ssl.ini"), "jetty.ssl.host=127.0.0.1", "jetty.ssl.port=" + httpsPort);
     }
 }

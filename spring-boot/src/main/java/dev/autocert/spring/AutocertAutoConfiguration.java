@@ -16,7 +16,6 @@ import org.springframework.boot.actuate.autoconfigure.endpoint.condition.Conditi
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
@@ -38,8 +37,8 @@ import org.springframework.core.env.Environment;
  * or Jetty, gives the HTTPS connector the engine's key manager, which serves every certificate by
  * SNI and each new one from the next handshake (WebFlux on Reactor Netty and Undertow build their
  * SSL from the bundle's key manager, which does the same); answers the CA's HTTP-01 challenges on
- * {@code autocert.http-port}, with a plain connector on Tomcat and Jetty and a {@link
- * ChallengeListener} of its own on other servers; and, with actuator, reports the certificates'
+ * {@code autocert.http-port}, with a plain connector on Tomcat, Jetty and Undertow and a {@link
+ * NettyChallengeListener} on Reactor Netty; and, with actuator, reports the certificates'
  * health, an {@code autocert} endpoint and Micrometer meters. Engine events are published as {@link AutocertCertificateEvent}s; every {@link
  * CertificateListener} bean hears them too.
  *
@@ -98,15 +97,8 @@ public class AutocertAutoConfiguration {
 
     @Bean
     @ConditionalOnWebApplication
-    ChallengeListener autocertChallengeListener(CertificateManager manager, ApplicationContext context) {
-        return new ChallengeListener(manager.http01Tokens(), manager.settings().httpPort(), () -> WebServerPorts.port(context));
-    }
-
-    @Bean
-    @ConditionalOnWebApplication
-    AutocertWebServerCustomizer autocertWebServerCustomizer(AutocertLifecycle lifecycle, CertificateManager manager,
-            ChallengeListener listener) {
-        return new AutocertWebServerCustomizer(lifecycle, manager, listener);
+    AutocertWebServerCustomizer autocertWebServerCustomizer(AutocertLifecycle lifecycle, CertificateManager manager) {
+        return new AutocertWebServerCustomizer(lifecycle, manager);
     }
 
     private static Path workingDirectory() {
@@ -147,16 +139,21 @@ public class AutocertAutoConfiguration {
         }
     }
 
-    /** Spring MVC on Undertow: HSTS from a servlet filter, as no server connector is fitted. */
+    /** WebFlux on Reactor Netty: HTTP-01 on a second Reactor Netty server, as Spring Boot's binds one port. */
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(name = { "io.undertow.Undertow", "jakarta.servlet.http.HttpFilter" })
-    @ConditionalOnMissingClass({ "org.apache.catalina.startup.Tomcat", "org.eclipse.jetty.server.Server" })
-    @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
-    static class UndertowServletConfiguration {
+    @ConditionalOnClass(name = "reactor.netty.http.server.HttpServer")
+    @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
+    static class NettyConfiguration {
 
         @Bean
-        HstsServletFilter autocertHstsServletFilter(CertificateManager manager) {
-            return new HstsServletFilter(manager.settings().hsts());
+        NettyChallengeListener autocertNettyChallengeListener(CertificateManager manager) {
+            return new NettyChallengeListener(manager.http01Tokens(), manager.settings().httpPort());
+        }
+
+        @Bean
+        NettyListenerCustomizer autocertNettyListenerCustomizer(AutocertLifecycle lifecycle, CertificateManager manager,
+                NettyChallengeListener listener, ApplicationContext context) {
+            return new NettyListenerCustomizer(lifecycle, manager, listener, context);
         }
     }
 
@@ -179,8 +176,8 @@ public class AutocertAutoConfiguration {
         @Bean
         @ConditionalOnAvailableEndpoint
         @ConditionalOnMissingBean
-        AutocertEndpoint autocertEndpoint(CertificateStatuses statuses) {
-            return new AutocertEndpoint(statuses);
+        AutocertEndpoint autocertEndpoint(CertificateStatuses statuses, CertificateManager manager) {
+            return new AutocertEndpoint(statuses, manager::status, Clock.systemUTC());
         }
     }
 }

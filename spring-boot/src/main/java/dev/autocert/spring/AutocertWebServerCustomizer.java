@@ -1,65 +1,62 @@
 package dev.autocert.spring;
 
 import dev.autocert.core.CertificateManager;
-import java.net.InetAddress;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.boot.web.server.AbstractConfigurableWebServerFactory;
 import org.springframework.boot.web.server.ConfigurableWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 
 /**
  * Makes every web server, servlet or reactive, wait for the engine's start-up certificates, so
- * that the {@code autocert} SSL bundle exists when the server reads it; and, for a server the
- * starter cannot add a plain connector to (WebFlux on Reactor Netty, Undertow), asks for the
- * {@link ChallengeListener} on {@code autocert.http-port}.
+ * that the {@code autocert} SSL bundle exists when the server reads it; and warns when the server
+ * is not one whose challenges Autocert answers (reactive Tomcat or Jetty), where HTTP-01 cannot
+ * succeed.
  */
 final class AutocertWebServerCustomizer implements WebServerFactoryCustomizer<ConfigurableWebServerFactory> {
 
     private static final Logger LOG = LoggerFactory.getLogger(AutocertWebServerCustomizer.class);
 
-    /** The factories {@link TomcatFitting} and {@link JettyFitting} fit, on Spring Boot 3.5 and 4. */
-    private static final Set<String> FITTED = Set.of(
+    /**
+     * The factories whose challenges are answered, on Spring Boot 3.5 and 4: Tomcat and Jetty
+     * ({@link TomcatFitting}, {@link JettyFitting}), Reactor Netty ({@link NettyChallengeListener}),
+     * Undertow (Spring Boot 3.5's {@code AutocertUndertowCustomizer}).
+     */
+    private static final Set<String> ANSWERING = Set.of(
             "org.springframework.boot.web.embedded.tomcat.TomcatServletWebServerFactory",
             "org.springframework.boot.web.embedded.jetty.JettyServletWebServerFactory",
+            "org.springframework.boot.web.embedded.netty.NettyReactiveWebServerFactory",
+            "org.springframework.boot.web.embedded.undertow.UndertowServletWebServerFactory",
+            "org.springframework.boot.web.embedded.undertow.UndertowReactiveWebServerFactory",
             "org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory",
-            "org.springframework.boot.jetty.servlet.JettyServletWebServerFactory");
+            "org.springframework.boot.jetty.servlet.JettyServletWebServerFactory",
+            "org.springframework.boot.reactor.netty.NettyReactiveWebServerFactory");
 
     private final CertificateManager manager;
-    private final ChallengeListener listener;
 
     /** {@code lifecycle} is here so that the engine has published its certificates before the server is created. */
-    AutocertWebServerCustomizer(AutocertLifecycle lifecycle, CertificateManager manager, ChallengeListener listener) {
+    AutocertWebServerCustomizer(AutocertLifecycle lifecycle, CertificateManager manager) {
         this.manager = manager;
-        this.listener = listener;
     }
 
     @Override
     public void customize(ConfigurableWebServerFactory factory) {
-        if (!manager.settings().answersHttp01() || fitted(factory.getClass())) {
-            return;
+        if (manager.settings().answersHttp01() && !answers(factory.getClass())) {
+            LOG.warn("Autocert answers HTTP-01 challenges on embedded Tomcat and Jetty servlet servers, Reactor Netty and "
+                    + "Undertow, not on {}: certificates cannot be obtained with http-01 unless another server answers {} on "
+                    + "port {}", factory.getClass().getSimpleName(), "/.well-known/acme-challenge/", manager.settings().httpPort());
         }
-        int port = -1;
-        InetAddress address = null;
-        if (factory instanceof AbstractConfigurableWebServerFactory configurable) {
-            port = configurable.getPort();
-            address = configurable.getAddress();
-        }
-        if (port == manager.settings().httpPort()) {
-            LOG.warn("The {} listens on autocert.http-port {} itself, where Autocert cannot answer HTTP-01 challenges: "
-                    + "set server.port to the HTTPS port, or use autocert.challenges=dns-01",
-                    factory.getClass().getSimpleName(), port);
-            return;
-        }
-        LOG.debug("{} gets a listener of Autocert's own on port {} for HTTP-01", factory.getClass().getSimpleName(),
-                manager.settings().httpPort());
-        listener.listenFor(address);
     }
 
-    private static boolean fitted(Class<?> type) {
+    /** Whether the challenges of a server made by {@code type}, or a subclass of such a factory, are answered. */
+    static boolean answers(Class<?> type) {
+        return isA(type, ANSWERING);
+    }
+
+    /** Whether {@code type} is one of {@code names}, or a subclass of one. */
+    static boolean isA(Class<?> type, Set<String> names) {
         for (Class<?> c = type; c != null; c = c.getSuperclass()) {
-            if (FITTED.contains(c.getName())) {
+            if (names.contains(c.getName())) {
                 return true;
             }
         }

@@ -1,12 +1,23 @@
 package dev.autocert.spring;
 
+import java.util.function.IntSupplier;
 import org.slf4j.Logger;
+import org.springframework.boot.web.server.AbstractConfigurableWebServerFactory;
 import org.springframework.boot.web.server.Ssl;
+import org.springframework.context.ApplicationContext;
 
 /** What the server customizers share. */
 final class AutocertWebServers {
 
     private AutocertWebServers() {
+    }
+
+    /**
+     * Where the plain listener of a server made by {@code factory} redirects to: the port the
+     * application's server is bound to when it serves TLS itself, else 443 (TLS ends in front of it).
+     */
+    static IntSupplier httpsPort(AbstractConfigurableWebServerFactory factory, ApplicationContext context) {
+        return Ssl.isEnabled(factory.getSsl()) ? () -> WebServerPorts.port(context) : () -> 443;
     }
 
     /** Says, once per server, that the server does not serve Autocert's certificates and why. */

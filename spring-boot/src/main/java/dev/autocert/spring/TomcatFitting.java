@@ -35,24 +35,20 @@ final class TomcatFitting {
 
     private static final Logger LOG = LoggerFactory.getLogger(TomcatFitting.class);
 
-    /** What the fitting needs of a Spring Boot Tomcat factory, whichever package it is in. */
-    interface Factory {
-
-        int port();
-
-        InetAddress address();
-
-        Ssl ssl();
-
-        /** The protocol of the factory's own connectors, for the plain HTTP one. */
-        String protocol();
-
-        void addEngineValve(Valve valve);
-
-        void addConnector(Connector connector);
-
-        /** Runs {@code customizer} on each connector the factory makes, after Spring Boot configured it. */
-        void addConnectorCustomizer(Consumer<Connector> customizer);
+    /**
+     * What the fitting needs of a Spring Boot Tomcat factory, whichever package it is in.
+     *
+     * @param port                 the main (HTTPS) connector's port, {@code server.port}
+     * @param address              {@code server.address}; null for every address
+     * @param ssl                  {@code server.ssl}
+     * @param protocol             the protocol of the factory's own connectors, for the plain HTTP one
+     * @param engineValves         adds a valve to the engine
+     * @param connectors           adds a connector
+     * @param connectorCustomizers adds a customizer run on each connector the factory makes, after
+     *                             Spring Boot configured it
+     */
+    record Factory(int port, InetAddress address, Ssl ssl, String protocol, Consumer<Valve> engineValves,
+            Consumer<Connector> connectors, Consumer<Consumer<Connector>> connectorCustomizers) {
     }
 
     private final CertificateManager manager;
@@ -64,7 +60,7 @@ final class TomcatFitting {
     void fit(Factory factory) {
         AutocertSettings settings = manager.settings();
         if (settings.answersHttp01()) {
-            factory.addEngineValve(new AcmeChallengeValve(manager.http01Tokens()));
+            factory.engineValves().accept(new AcmeChallengeValve(manager.http01Tokens()));
             if (factory.port() != settings.httpPort()) {
                 Connector http = new Connector(factory.protocol());
                 http.setPort(settings.httpPort());
@@ -74,20 +70,20 @@ final class TomcatFitting {
                 if (factory.address() != null) {
                     http.setProperty("address", factory.address().getHostAddress());
                 }
-                factory.addConnector(http);
+                factory.connectors().accept(http);
                 // Everything but challenges on that connector goes to HTTPS; the port is known
                 // once the main (HTTPS) connector is bound, as with server.port=0.
                 AtomicReference<Connector> https = new AtomicReference<>();
-                factory.addConnectorCustomizer(https::set);
-                factory.addEngineValve(new HttpsRedirectValve(http, () -> https.get() == null ? 443 : https.get().getLocalPort()));
+                factory.connectorCustomizers().accept(https::set);
+                factory.engineValves().accept(new HttpsRedirectValve(http, () -> https.get() == null ? 443 : https.get().getLocalPort()));
             }
         }
         // On HTTPS requests only (request.isSecure(), also behind a proxy when forwarded headers are on).
-        settings.hsts().ifPresent(value -> factory.addEngineValve(new HstsValve(value)));
+        settings.hsts().ifPresent(value -> factory.engineValves().accept(new HstsValve(value)));
         Ssl ssl = factory.ssl();
         if (AutocertSslBundle.servedBy(ssl)) {
             // Connector customizers run after Spring Boot has configured the connector's SSL from the bundle.
-            factory.addConnectorCustomizer(this::installKeyManager);
+            factory.connectorCustomizers().accept(this::installKeyManager);
         } else {
             AutocertWebServers.logNotServed(LOG, ssl);
         }

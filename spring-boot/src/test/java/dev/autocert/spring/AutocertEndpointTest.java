@@ -16,7 +16,7 @@ class AutocertEndpointTest {
     private final CertificateStatuses statuses = new CertificateStatuses(List.of(
             new ManagedCertificate("example.test", List.of("example.test", "www.example.test")),
             new ManagedCertificate("api.example.test", List.of("api.example.test"))));
-    private final AutocertEndpoint endpoint = new AutocertEndpoint(statuses);
+    private final AutocertEndpoint endpoint = new AutocertEndpoint(statuses, List::of, java.time.Clock.systemUTC());
 
     @Test
     void listsEveryManagedCertificateWithItsExpiryAndLastOrder() throws Exception {

@@ -81,7 +81,8 @@ class AutocertTomcatIntegrationTest extends ServerIntegrationTestBase {
             HttpsProbe.Response endpoint = connection.get("/actuator/autocert");
             assertThat(endpoint.status()).isEqualTo(200);
             assertThat(endpoint.body()).contains("\"name\":\"www.example.test\"", "\"domains\":[\"www.example.test\",\"example.test\"]",
-                    "\"outcome\":\"SUCCEEDED\"");
+                    "\"outcome\":\"SUCCEEDED\"", "\"expiring\":false", "\"nextRenewal\":\"");
+            assertThat(endpoint.body()).containsPattern("\"renewalRule\":\"(lifetime-ratio|ari-window)\"");
             HttpsProbe.Response one = connection.get("/actuator/autocert/api.example.test");
             assertThat(one.status()).isEqualTo(200);
             assertThat(one.body()).contains("\"name\":\"api.example.test\"");

@@ -1,12 +1,12 @@
 package dev.autocert.tomcat;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.autocert.testkit.BindServer;
+import dev.autocert.core.EngineMBeanCheck;
 import dev.autocert.testkit.JmxProbe;
 import dev.autocert.testkit.OpenBaoServer;
 import dev.autocert.testkit.PebbleServer;
@@ -24,13 +24,11 @@ import java.nio.file.StandardOpenOption;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
-import javax.management.ObjectName;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.BeforeEach;
@@ -169,39 +167,9 @@ class TomcatDistributionIT {
         start();
         awaitStarted();
         X509Certificate issued = TestHttpClient.awaitVerified(httpsPort, NAME, PEBBLE.issuingTrustStore());
-        Instant notAfter = issued.getNotAfter().toInstant();
         try (JmxProbe.Connection jmx = JmxProbe.connect(jmxPort, START_TIMEOUT)) {
             assertEquals(1, jmx.names("Catalina:type=Server").size(), "Tomcat's own MBean server, the platform one");
-            ObjectName manager = jmx.one("dev.autocert:type=CertificateManager,*");
-            assertEquals(new ObjectName("dev.autocert:type=CertificateManager,name=\"" + NAME + "\""), manager,
-                    "named after the first certificate, as docs/operations.md says");
-
-            Instant before = Instant.now();
-            Map<String, Long> expiry = jmx.longs(manager, "SecondsUntilExpiry");
-            Instant after = Instant.now();
-            assertEquals(List.of(NAME), List.copyOf(expiry.keySet()));
-            long seconds = expiry.get(NAME);
-            assertTrue(seconds > 0, "the served certificate is valid: " + seconds);
-            assertTrue(seconds >= Duration.between(after, notAfter).toSeconds() - 1
-                    && seconds <= Duration.between(before, notAfter).toSeconds() + 1,
-                    "the served certificate's notAfter " + notAfter + " is " + seconds + "s away");
-
-            assertEquals(1L, jmx.attribute(manager, "Obtained"), "one order, for the one certificate");
-            assertEquals(0L, jmx.attribute(manager, "Renewed"));
-            assertEquals(0L, jmx.attribute(manager, "Failed"));
-            assertEquals(Map.of(), jmx.longs(manager, "FailuresByCause"));
-            long answered = (Long) jmx.attribute(manager, "ChallengeRequestsAnswered");
-            assertTrue(answered >= 1, "Pebble's HTTP-01 validation went through the challenge valve: " + answered);
-            if (offersAri(PEBBLE)) {
-                jmx.await(manager, "AriChecks", checks -> (Long) checks >= 1, Duration.ofSeconds(30)); // asked right after the order
-            } else {
-                assertEquals(0L, jmx.attribute(manager, "AriChecks"), "a CA without renewalInfo is never asked");
-            }
-            assertEquals(0L, jmx.attribute(manager, "AriFailures"));
-            assertEquals(Boolean.TRUE, jmx.attribute(manager, "Healthy"));
-            assertArrayEquals(new String[0], (String[]) jmx.attribute(manager, "Expiring"), "no certificate expiring");
-            String status = (String) jmx.attribute(manager, "Status");
-            assertTrue(status.contains("\"serial\":\"" + issued.getSerialNumber().toString(16) + "\""), status);
+            EngineMBeanCheck.afterFirstOrder(jmx, NAME, issued, offersAri(PEBBLE));
         }
     }
 
