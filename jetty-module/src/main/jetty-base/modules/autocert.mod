@@ -79,6 +79,10 @@ jetty.sslContext.keyStorePath?=
 ## The port where Jetty answers HTTP-01 challenges; CAs connect to port 80.
 # autocert.http-port=80
 
+## The HTTPS port, as clients reach it, that plain requests are redirected to (443 when a firewall
+## forwards 443 to jetty.ssl.port); empty: the port the HTTPS connector listens on.
+# autocert.redirect-port=
+
 ## The ACME profile to ask for (for example shortlived); empty, or a CA that lacks it, means the CA's default.
 # autocert.profile=
 

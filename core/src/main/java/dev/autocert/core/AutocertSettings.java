@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -55,6 +56,7 @@ public final class AutocertSettings {
     static final String KEY_TYPE = "key-type";
     static final String CHALLENGES = "challenges";
     static final String HTTP_PORT = "http-port";
+    static final String REDIRECT_PORT = "redirect-port";
     static final String PROFILE = "profile";
     static final String PROFILE_REQUIRED = "profile-required";
     static final String EAB_KID = "eab-kid";
@@ -83,7 +85,7 @@ public final class AutocertSettings {
     /** Every setting name, without the prefix, in the order the docs list them. */
     public static final List<String> NAMES = List.of(DOMAINS, EMAIL, AGREE_TOS, CA, CA_TRUST, STORAGE, STORAGE_USERNAME,
             STORAGE_PASSWORD, VAULT_TOKEN_FILE, VAULT_ROLE_ID, VAULT_SECRET_ID_FILE, VAULT_CA_CERT, KEY_TYPE,
-            CHALLENGES, HTTP_PORT, PROFILE, PROFILE_REQUIRED, EAB_KID, EAB_HMAC_KEY, PREFERRED_CHAIN, STARTUP_WAIT, ON_DEMAND, ON_DEMAND_ASK,
+            CHALLENGES, HTTP_PORT, REDIRECT_PORT, PROFILE, PROFILE_REQUIRED, EAB_KID, EAB_HMAC_KEY, PREFERRED_CHAIN, STARTUP_WAIT, ON_DEMAND, ON_DEMAND_ASK,
             DNS_PROVIDER, DNS_CREDENTIALS, DNS_CREDENTIALS_PERMISSIONS, DNS_PROPAGATION_TIMEOUT, DNS_POLLING_INTERVAL, DNS_TTL,
             DNS_RESOLVERS, DNS_PROPAGATION_CHECK, MANUAL_AUTH_HOOK, MANUAL_CLEANUP_HOOK, DEPLOY_HOOK,
             NOTIFY_COMMAND, PLACEHOLDER_ALERT, STATUS_PATH, STATUS_ALLOW, HSTS);
@@ -104,6 +106,8 @@ public final class AutocertSettings {
     private final KeyType keyType;
     private final List<ChallengeType> challenges;
     private final int httpPort;
+    /** {@code autocert.redirect-port}; 0 when not set. */
+    private final int redirectPort;
     private final String profile;
     private final boolean profileRequired;
     private final String eabKid;
@@ -134,6 +138,7 @@ public final class AutocertSettings {
         this.keyType = b.keyType;
         this.challenges = List.copyOf(b.challenges);
         this.httpPort = b.httpPort;
+        this.redirectPort = b.redirectPort;
         this.profile = b.profile;
         this.profileRequired = b.profileRequired;
         this.eabKid = b.eabKid;
@@ -187,6 +192,7 @@ public final class AutocertSettings {
         b.keyType = keyType;
         b.challenges = new ArrayList<>(challenges);
         b.httpPort = httpPort;
+        b.redirectPort = redirectPort;
         b.profile = profile;
         b.profileRequired = profileRequired;
         b.eabKid = eabKid;
@@ -274,6 +280,15 @@ public final class AutocertSettings {
     /** The port where the server answers HTTP-01 ({@code autocert.http-port}). */
     public int httpPort() {
         return httpPort;
+    }
+
+    /**
+     * {@return {@code autocert.redirect-port}: the HTTPS port plain requests on the HTTP port are
+     * redirected to, as clients reach it (443 when a firewall forwards 443 to the server's own
+     * port); empty when not set: then the port the server's HTTPS connector listens on}
+     */
+    public OptionalInt redirectPort() {
+        return redirectPort == 0 ? OptionalInt.empty() : OptionalInt.of(redirectPort);
     }
 
     /** The ACME profile to ask for ({@code autocert.profile}). */
@@ -445,7 +460,7 @@ public final class AutocertSettings {
     public String toString() {
         return "AutocertSettings{certificates=" + certificates + ", email=" + email + ", agreeTos=" + agreeTos
                 + ", ca=" + cas + ", caTrust=" + caTrustPath + ", storage=" + storage + ", keyType=" + keyType
-                + ", challenges=" + challenges + ", httpPort=" + httpPort + ", profile=" + profile + (profileRequired ? " (required)" : "")
+                + ", challenges=" + challenges + ", httpPort=" + httpPort + (redirectPort != 0 ? ", redirectPort=" + redirectPort : "") + ", profile=" + profile + (profileRequired ? " (required)" : "")
                 + ", eabKid=" + eabKid + ", eabHmacKey=" + (eabHmacKey == null ? null : "(hidden)")
                 + ", preferredChain=" + preferredChain + ", startupWait=" + startupWait + ", onDemand=" + onDemand
                 + ", onDemandAsk=" + onDemandAsk + ", dns=" + dns
@@ -476,6 +491,7 @@ public final class AutocertSettings {
         private KeyType keyType = KeyType.EC_P256;
         private List<ChallengeType> challenges = new ArrayList<>(List.of(ChallengeType.HTTP_01));
         private int httpPort = 80;
+        private int redirectPort;
         private String profile;
         private boolean profileRequired;
         private String eabKid;
@@ -535,6 +551,7 @@ public final class AutocertSettings {
                 case KEY_TYPE -> keyType = KeyType.parse(key, v);
                 case CHALLENGES -> challenges = parseChallenges(key, v);
                 case HTTP_PORT -> httpPort = parsePort(key, v);
+                case REDIRECT_PORT -> redirectPort = v.isEmpty() ? 0 : parsePort(key, v);
                 case PROFILE -> profile = blankToNull(v);
                 case PROFILE_REQUIRED -> profileRequired = parseBoolean(key, v);
                 case EAB_KID -> eabKid = blankToNull(v);
@@ -651,6 +668,15 @@ public final class AutocertSettings {
         /** Sets the port where the server answers HTTP-01. */
         public Builder httpPort(int port) {
             this.httpPort = port;
+            return this;
+        }
+
+        /**
+         * Sets the HTTPS port plain requests are redirected to, as clients reach it
+         * ({@code autocert.redirect-port}); 0 for the port the HTTPS connector listens on.
+         */
+        public Builder redirectPort(int port) {
+            this.redirectPort = port;
             return this;
         }
 
@@ -795,6 +821,10 @@ public final class AutocertSettings {
             }
             if (httpPort < 1 || httpPort > 65535) {
                 throw new InvalidSettingException(PREFIX + HTTP_PORT, "expected a port from 1 to 65535 but was " + httpPort);
+            }
+            if (redirectPort < 0 || redirectPort > 65535) {
+                throw new InvalidSettingException(PREFIX + REDIRECT_PORT, "expected a port from 1 to 65535 (443 for the "
+                        + "standard HTTPS port) but was " + redirectPort);
             }
             if (startupWait.isNegative()) {
                 throw new InvalidSettingException(PREFIX + STARTUP_WAIT, "must not be negative but was " + startupWait);

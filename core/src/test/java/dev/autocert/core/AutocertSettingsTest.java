@@ -47,8 +47,18 @@ class AutocertSettingsTest {
         assertEquals(KeyType.EC_P256, settings.keyType());
         assertEquals(List.of(ChallengeType.HTTP_01), settings.challenges());
         assertEquals(80, settings.httpPort());
+        assertTrue(settings.redirectPort().isEmpty(), "the HTTPS connector's own port unless set");
         assertEquals(Duration.ZERO, settings.startupWait());
         assertTrue(settings.email().isEmpty());
+    }
+
+    @Test
+    void readsTheRedirectPort() {
+        AutocertSettings settings = AutocertSettings.fromProperties(Map.of("autocert.domains", "example.com",
+                "autocert.agree-tos", "true", "autocert.redirect-port", "443"));
+        assertEquals(java.util.OptionalInt.of(443), settings.redirectPort());
+        assertEquals(settings.redirectPort(), settings.toBuilder().build().redirectPort());
+        assertTrue(settings.toString().contains("redirectPort=443"), settings.toString());
     }
 
     @Test
@@ -200,6 +210,10 @@ class AutocertSettingsTest {
         assertTrue(challenge.getMessage().contains("tls-alpn-01"), challenge.getMessage());
         var port = invalid(with("autocert.http-port", "80000"));
         assertEquals("autocert.http-port", port.setting());
+        var redirect = invalid(with("autocert.redirect-port", "https"));
+        assertEquals("autocert.redirect-port", redirect.setting());
+        assertTrue(redirect.getMessage().contains("'https'"), redirect.getMessage());
+        assertEquals("autocert.redirect-port", invalid(with("autocert.redirect-port", "70000")).setting());
         var bool = invalid(with("autocert.agree-tos", "yes"));
         assertTrue(bool.getMessage().contains("expected true or false but was 'yes'"), bool.getMessage());
         var wait = invalid(with("autocert.startup-wait", "soon"));

@@ -339,7 +339,11 @@ public final class AutocertJetty extends ContainerLifeCycle {
         server.insertHandler(chain.get(0));
     }
 
+    /** Where plain requests are redirected: {@code autocert.redirect-port}, else the first HTTPS connector's port. */
     private int httpsPort() {
+        if (settings.redirectPort().isPresent()) {
+            return settings.redirectPort().getAsInt();
+        }
         for (NetworkConnector connector : httpsConnectors) {
             int port = connector.getLocalPort() > 0 ? connector.getLocalPort() : connector.getPort();
             if (port > 0) {

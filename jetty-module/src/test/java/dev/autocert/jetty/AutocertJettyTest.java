@@ -167,6 +167,19 @@ class AutocertJettyTest {
         assertEquals("", challenge.body());
     }
 
+    /** Behind a firewall that forwards 443 to the connector's own port, redirects name the port clients reach. */
+    @Test
+    void redirectsToTheRedirectPortWhenOneIsSet() throws Exception {
+        server = TestServers.httpsServer();
+        AutocertSettings settings = TestServers.unreachable(storage, A).redirectPort(443).build();
+        AutocertJetty.install(server, settings);
+        server.start();
+
+        HttpsProbe.Response page = HttpsProbe.plain(settings.httpPort(), "GET", "/docs?x=1", A);
+        assertEquals(308, page.status());
+        assertEquals("https://" + A + "/docs?x=1", page.header("location"), "443, left out of the URL");
+    }
+
     @Test
     void leavesAUsersPlainConnectorOnTheHttpPortAlone() throws Exception {
         server = TestServers.httpsServer();

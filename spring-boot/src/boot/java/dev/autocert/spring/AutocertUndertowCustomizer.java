@@ -49,7 +49,7 @@ final class AutocertUndertowCustomizer implements WebServerFactoryCustomizer<Con
             } else {
                 InetAddress address = undertow.getAddress();
                 String host = address == null ? "0.0.0.0" : address.getHostAddress();
-                PlainHttpAnswers answers = new PlainHttpAnswers(manager.http01Tokens(), AutocertWebServers.httpsPort(undertow, context));
+                PlainHttpAnswers answers = new PlainHttpAnswers(manager.http01Tokens(), AutocertWebServers.httpsPort(settings, undertow, context));
                 factory.addBuilderCustomizers(builder -> builder.addHttpListener(settings.httpPort(), host,
                         exchange -> answer(answers, exchange)));
             }

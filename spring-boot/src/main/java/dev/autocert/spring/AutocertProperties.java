@@ -105,6 +105,13 @@ public class AutocertProperties {
     private int httpPort = 80;
 
     /**
+     * HTTPS port, as clients reach it, that plain requests on autocert.http-port are redirected
+     * to: 443 when a firewall forwards 443 to server.port. When not set, the port the HTTPS
+     * connector listens on (or 443 when the server serves no TLS itself).
+     */
+    private Integer redirectPort;
+
+    /**
      * ACME profile to ask for, for example Let's Encrypt's "shortlived". When not set, or when the
      * CA does not offer it, the CA's default.
      */
@@ -401,6 +408,14 @@ public class AutocertProperties {
         this.httpPort = httpPort;
     }
 
+    public Integer getRedirectPort() {
+        return redirectPort;
+    }
+
+    public void setRedirectPort(Integer redirectPort) {
+        this.redirectPort = redirectPort;
+    }
+
     public boolean isProfileRequired() {
         return profileRequired;
     }
@@ -586,6 +601,7 @@ public class AutocertProperties {
         put(values, "key-type", keyType);
         put(values, "challenges", challenges);
         put(values, "http-port", String.valueOf(httpPort));
+        put(values, "redirect-port", redirectPort == null ? null : String.valueOf(redirectPort));
         put(values, "profile", profile);
         put(values, "profile-required", String.valueOf(profileRequired));
         put(values, "eab-kid", eabKid);

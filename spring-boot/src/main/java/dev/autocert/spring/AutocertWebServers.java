@@ -1,5 +1,6 @@
 package dev.autocert.spring;
 
+import dev.autocert.core.AutocertSettings;
 import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.springframework.boot.web.server.AbstractConfigurableWebServerFactory;
@@ -13,10 +14,16 @@ final class AutocertWebServers {
     }
 
     /**
-     * Where the plain listener of a server made by {@code factory} redirects to: the port the
-     * application's server is bound to when it serves TLS itself, else 443 (TLS ends in front of it).
+     * Where the plain listener of a server made by {@code factory} redirects to: {@code
+     * autocert.redirect-port}; else the port the application's server is bound to when it serves
+     * TLS itself, or 443 when it does not (TLS ends in front of it).
      */
-    static IntSupplier httpsPort(AbstractConfigurableWebServerFactory factory, ApplicationContext context) {
+    static IntSupplier httpsPort(AutocertSettings settings, AbstractConfigurableWebServerFactory factory,
+            ApplicationContext context) {
+        if (settings.redirectPort().isPresent()) {
+            int port = settings.redirectPort().getAsInt();
+            return () -> port;
+        }
         return Ssl.isEnabled(factory.getSsl()) ? () -> WebServerPorts.port(context) : () -> 443;
     }
 

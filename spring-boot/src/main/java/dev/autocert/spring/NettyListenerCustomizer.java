@@ -40,6 +40,6 @@ final class NettyListenerCustomizer implements WebServerFactoryCustomizer<Config
                     + "set server.port to the HTTPS port, or use autocert.challenges=dns-01", netty.getPort());
             return;
         }
-        listener.listenFor(netty.getAddress(), AutocertWebServers.httpsPort(netty, context));
+        listener.listenFor(netty.getAddress(), AutocertWebServers.httpsPort(manager.settings(), netty, context));
     }
 }

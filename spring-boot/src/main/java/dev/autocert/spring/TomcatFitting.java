@@ -71,11 +71,12 @@ final class TomcatFitting {
                     http.setProperty("address", factory.address().getHostAddress());
                 }
                 factory.connectors().accept(http);
-                // Everything but challenges on that connector goes to HTTPS; the port is known
-                // once the main (HTTPS) connector is bound, as with server.port=0.
+                // Everything but challenges on that connector goes to HTTPS: autocert.redirect-port, or
+                // the port the main (HTTPS) connector is bound to, known once it is (server.port=0).
                 AtomicReference<Connector> https = new AtomicReference<>();
                 factory.connectorCustomizers().accept(https::set);
-                factory.engineValves().accept(new HttpsRedirectValve(http, () -> https.get() == null ? 443 : https.get().getLocalPort()));
+                factory.engineValves().accept(new HttpsRedirectValve(http, () -> settings.redirectPort()
+                        .orElseGet(() -> https.get() == null ? 443 : https.get().getLocalPort())));
             }
         }
         // On HTTPS requests only (request.isSecure(), also behind a proxy when forwarded headers are on).

@@ -49,6 +49,7 @@ class AutocertPropertiesTest {
         source.put("autocert.key-type", "ec-p384");
         source.put("autocert.challenges", "http-01,dns-01");
         source.put("autocert.http-port", "8080");
+        source.put("autocert.redirect-port", "443");
         source.put("autocert.dns-provider", "rfc2136");
         source.put("autocert.dns-credentials", "/etc/autocert/rfc2136.ini");
         source.put("autocert.dns-credentials-permissions", "warn");
@@ -80,6 +81,7 @@ class AutocertPropertiesTest {
         assertThat(settings.certificates()).hasSize(2);
         assertThat(settings.storage()).contains(Path.of("/var/lib/autocert"));
         assertThat(settings.httpPort()).isEqualTo(8080);
+        assertThat(settings.redirectPort()).hasValue(443);
         assertThat(settings.profile()).contains("shortlived");
         assertThat(settings.eabKid()).contains("kid-1");
         assertThat(settings.preferredChain()).contains("Root X2");

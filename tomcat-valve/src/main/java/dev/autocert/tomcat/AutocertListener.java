@@ -134,6 +134,15 @@ public final class AutocertListener implements LifecycleListener {
         values.put("http-port", value);
     }
 
+    /**
+     * Sets {@code autocert.redirect-port}: the HTTPS port, as clients reach it, that plain requests
+     * on the connector Autocert adds are redirected to (a connector of yours redirects to its own
+     * {@code redirectPort}).
+     */
+    public void setRedirectPort(String value) {
+        values.put("redirect-port", value);
+    }
+
     /** Sets {@code autocert.profile}, the ACME profile to ask for. */
     public void setProfile(String value) {
         values.put("profile", value);

@@ -93,7 +93,7 @@ public final class AutocertTomcat {
         if (http01) {
             Connector added = addHttpConnector(service, settings.httpPort());
             if (added != null) {
-                redirectToHttps(tomcat, added);
+                redirectToHttps(tomcat, added, settings);
             }
         }
         return manager;
@@ -165,15 +165,15 @@ public final class AutocertTomcat {
 
     /**
      * Sends everything but challenges on the connector Autocert added to HTTPS, with an {@link
-     * HttpsRedirectValve} after the challenge valve, aimed at the port the first HTTPS connector
-     * is bound to.
+     * HttpsRedirectValve} after the challenge valve, aimed at {@code autocert.redirect-port}, or
+     * else the port the first HTTPS connector is bound to.
      */
-    private static void redirectToHttps(Tomcat tomcat, Connector plain) {
+    private static void redirectToHttps(Tomcat tomcat, Connector plain, AutocertSettings settings) {
         Service service = tomcat.getService();
-        tomcat.getEngine().getPipeline().addValve(new HttpsRedirectValve(plain,
+        tomcat.getEngine().getPipeline().addValve(new HttpsRedirectValve(plain, () -> settings.redirectPort().orElseGet(
                 () -> Arrays.stream(service.findConnectors())
                         .filter(SslHostConfigInstaller::isHttps)
                         .mapToInt(c -> c.getLocalPort() > 0 ? c.getLocalPort() : c.getPort())
-                        .findFirst().orElse(DEFAULT_HTTPS_PORT)));
+                        .findFirst().orElse(DEFAULT_HTTPS_PORT))));
     }
 }

@@ -37,6 +37,7 @@ class AutocertListenerTest {
         listener.setKeyType("rsa-3072");
         listener.setChallenges("dns-01,http-01");
         listener.setHttpPort("8080");
+        listener.setRedirectPort("443");
         listener.setProfile("shortlived");
         listener.setEabKid("kid-1");
         listener.setEabHmacKey("c2VjcmV0LWhtYWMta2V5LWZvci10ZXN0cw");
@@ -58,6 +59,7 @@ class AutocertListenerTest {
         assertEquals(KeyType.RSA_3072, settings.keyType());
         assertEquals(List.of(ChallengeType.DNS_01, ChallengeType.HTTP_01), settings.challenges());
         assertEquals(8080, settings.httpPort());
+        assertEquals(443, settings.redirectPort().orElseThrow());
         assertEquals("shortlived", settings.profile().orElseThrow());
         assertEquals("kid-1", settings.eabKid().orElseThrow());
         assertEquals("c2VjcmV0LWhtYWMta2V5LWZvci10ZXN0cw", settings.eabHmacKey().orElseThrow());
