@@ -174,8 +174,16 @@ abstract class ClusterContract {
         }
         long orders = PEBBLE.countLogLines("POST /order-plz") - ordersBefore;
         assertTrue(orders >= 2, "the killed node's order and the one that finished: " + orders);
-        long finishers = survivors.stream().filter(n -> n.output().contains("Ordering a certificate for " + FAILOVER)).count();
-        assertEquals(1, finishers, "one survivor ordered after the lock was free");
+        long obtained = survivors.stream().filter(n -> n.output().contains("Certificate " + FAILOVER + " obtained")).count();
+        assertEquals(1, obtained, "one survivor obtained it after the lock was free; logs:\n" + logs());
+        // and no survivor ordered without cause: every order but the one that succeeded failed and was logged
+        int ordered = 0;
+        int failed = 0;
+        for (ServerNode node : survivors) {
+            ordered += occurrences(node.output(), "Ordering a certificate for " + FAILOVER);
+            failed += occurrences(node.output(), "Obtaining " + FAILOVER + " failed");
+        }
+        assertEquals(1 + failed, ordered, "orders by the survivors: one that succeeded, the rest failed; logs:\n" + logs());
     }
 
     private static ServerNode awaitOrderingNode(String name, Duration timeout) throws InterruptedException {
@@ -208,6 +216,14 @@ abstract class ClusterContract {
         }
         throw new AssertionError(node + " served no real certificate for " + name + " within " + timeout + " (last: " + last
                 + "); logs:\n" + logs());
+    }
+
+    private static int occurrences(String text, String part) {
+        int count = 0;
+        for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + part.length())) {
+            count++;
+        }
+        return count;
     }
 
     static String logs() {

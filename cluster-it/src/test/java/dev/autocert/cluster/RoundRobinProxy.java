@@ -94,9 +94,13 @@ final class RoundRobinProxy implements AutoCloseable {
                 Thread.sleep(delayMillis);
             }
             // The next backend that accepts: a dead node is skipped, as a balancer's health check would.
+            // Each backend is tried once from this connection's turn on, whatever other connections take
+            // meanwhile (drawing a fresh turn per try could meet the dead node again and give up).
             Socket backend = null;
-            for (int tries = 0; tries < backends.size() && backend == null; tries++) {
-                int port = backends.get(Math.floorMod(turn.getAndIncrement(), backends.size()));
+            List<Integer> ports = List.copyOf(backends);
+            int first = turn.getAndIncrement();
+            for (int tries = 0; tries < ports.size() && backend == null; tries++) {
+                int port = ports.get(Math.floorMod(first + tries, ports.size()));
                 try {
                     backend = new Socket();
                     backend.connect(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), port), 2000);

@@ -743,7 +743,11 @@ public final class PebbleServer extends ServerExtension {
          * Sets how often Pebble reuses a valid authorization for a new order
          * ({@code PEBBLE_AUTHZREUSE}).
          *
-         * @param percent 0 (the default, so every order is really validated) to 100
+         * <p>Even at 0, Pebble reuses a valid authorization about one time in a hundred (its check
+         * is {@code rand.Intn(100) > percent}), so a test that needs a renewal to be validated again
+         * orders once more when no validation request came.
+         *
+         * @param percent 0 (the default: nearly every order is validated) to 100
          * @return this builder
          */
         public Builder authorizationReusePercent(int percent) {
