@@ -1,11 +1,11 @@
 package dev.autocert.spring;
 
 import dev.autocert.core.CertificateManager;
-import org.springframework.boot.jetty.servlet.JettyServletWebServerFactory;
+import org.springframework.boot.jetty.JettyWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 
-/** Spring Boot 4's embedded Jetty, fitted by {@link JettyFitting}. */
-final class AutocertJettyCustomizer implements WebServerFactoryCustomizer<JettyServletWebServerFactory> {
+/** Spring Boot 4's embedded Jetty, servlet (Spring MVC) or reactive (WebFlux), fitted by {@link JettyFitting}. */
+final class AutocertJettyCustomizer implements WebServerFactoryCustomizer<JettyWebServerFactory> {
 
     private final JettyFitting fitting;
 
@@ -15,8 +15,7 @@ final class AutocertJettyCustomizer implements WebServerFactoryCustomizer<JettyS
     }
 
     @Override
-    public void customize(JettyServletWebServerFactory factory) {
-        fitting.fit(factory.getSsl(), factory.getAddress(), factory.getPort(),
-                customizer -> factory.addServerCustomizers(customizer::accept));
+    public void customize(JettyWebServerFactory factory) {
+        fitting.fit(factory.getSsl(), factory.getAddress(), factory.getPort(), customizer -> factory.addServerCustomizers(customizer::accept));
     }
 }

@@ -1,11 +1,11 @@
 package dev.autocert.spring;
 
 import dev.autocert.core.CertificateManager;
-import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
+import org.springframework.boot.tomcat.TomcatWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 
-/** Spring Boot 4's embedded Tomcat, fitted by {@link TomcatFitting}. */
-final class AutocertTomcatCustomizer implements WebServerFactoryCustomizer<TomcatServletWebServerFactory> {
+/** Spring Boot 4's embedded Tomcat, servlet (Spring MVC) or reactive (WebFlux), fitted by {@link TomcatFitting}. */
+final class AutocertTomcatCustomizer implements WebServerFactoryCustomizer<TomcatWebServerFactory> {
 
     private final TomcatFitting fitting;
 
@@ -15,9 +15,9 @@ final class AutocertTomcatCustomizer implements WebServerFactoryCustomizer<Tomca
     }
 
     @Override
-    public void customize(TomcatServletWebServerFactory factory) {
+    public void customize(TomcatWebServerFactory factory) {
         fitting.fit(new TomcatFitting.Factory(factory.getPort(), factory.getAddress(), factory.getSsl(),
-                TomcatServletWebServerFactory.DEFAULT_PROTOCOL, factory::addEngineValves, factory::addAdditionalConnectors,
+                TomcatWebServerFactory.DEFAULT_PROTOCOL, factory::addEngineValves, factory::addAdditionalConnectors,
                 customizer -> factory.addConnectorCustomizers(customizer::accept)));
     }
 }

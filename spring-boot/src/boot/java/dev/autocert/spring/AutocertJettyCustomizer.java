@@ -1,11 +1,12 @@
 package dev.autocert.spring;
 
 import dev.autocert.core.CertificateManager;
-import org.springframework.boot.web.embedded.jetty.JettyServletWebServerFactory;
+import org.springframework.boot.web.embedded.jetty.ConfigurableJettyWebServerFactory;
+import org.springframework.boot.web.server.AbstractConfigurableWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 
-/** Spring Boot 3.5's embedded Jetty, fitted by {@link JettyFitting}. */
-final class AutocertJettyCustomizer implements WebServerFactoryCustomizer<JettyServletWebServerFactory> {
+/** Spring Boot 3.5's embedded Jetty, servlet (Spring MVC) or reactive (WebFlux), fitted by {@link JettyFitting}. */
+final class AutocertJettyCustomizer implements WebServerFactoryCustomizer<ConfigurableJettyWebServerFactory> {
 
     private final JettyFitting fitting;
 
@@ -15,8 +16,9 @@ final class AutocertJettyCustomizer implements WebServerFactoryCustomizer<JettyS
     }
 
     @Override
-    public void customize(JettyServletWebServerFactory factory) {
-        fitting.fit(factory.getSsl(), factory.getAddress(), factory.getPort(),
-                customizer -> factory.addServerCustomizers(customizer::accept));
+    public void customize(ConfigurableJettyWebServerFactory factory) {
+        if (factory instanceof AbstractConfigurableWebServerFactory base) { // Spring Boot's servlet and reactive factories
+            fitting.fit(base.getSsl(), base.getAddress(), base.getPort(), customizer -> factory.addServerCustomizers(customizer::accept));
+        } // else another implementation: AutocertWebServerCustomizer warns that it is not fitted
     }
 }

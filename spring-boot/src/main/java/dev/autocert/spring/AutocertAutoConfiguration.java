@@ -107,7 +107,7 @@ public class AutocertAutoConfiguration {
 
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass({ Tomcat.class, AcmeChallengeValve.class })
-    @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+    @ConditionalOnWebApplication // servlet or reactive
     static class TomcatConfiguration {
 
         @Bean
@@ -118,7 +118,7 @@ public class AutocertAutoConfiguration {
 
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass({ Server.class, AcmeChallengeHandler.class })
-    @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+    @ConditionalOnWebApplication // servlet or reactive
     static class JettyConfiguration {
 
         @Bean
@@ -127,7 +127,10 @@ public class AutocertAutoConfiguration {
         }
     }
 
-    /** WebFlux, whatever its server: HSTS from a filter, as no server connector is fitted. */
+    /**
+     * WebFlux, whatever its server: HSTS from a filter (Reactor Netty has no connector to fit; on
+     * Tomcat and Jetty the server's own valve or handler has set it already, and the filter leaves it).
+     */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(name = "org.springframework.web.server.WebFilter")
     @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)

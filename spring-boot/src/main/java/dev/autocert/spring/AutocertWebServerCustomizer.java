@@ -10,26 +10,28 @@ import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 /**
  * Makes every web server, servlet or reactive, wait for the engine's start-up certificates, so
  * that the {@code autocert} SSL bundle exists when the server reads it; and warns when the server
- * is not one whose challenges Autocert answers (reactive Tomcat or Jetty), where HTTP-01 cannot
- * succeed.
+ * is not one whose challenges Autocert answers (a factory of the application's own), where
+ * HTTP-01 cannot succeed.
  */
 final class AutocertWebServerCustomizer implements WebServerFactoryCustomizer<ConfigurableWebServerFactory> {
 
     private static final Logger LOG = LoggerFactory.getLogger(AutocertWebServerCustomizer.class);
 
     /**
-     * The factories whose challenges are answered, on Spring Boot 3.5 and 4: Tomcat and Jetty
-     * ({@link TomcatFitting}, {@link JettyFitting}), Reactor Netty ({@link NettyChallengeListener}),
-     * Undertow (Spring Boot 3.5's {@code AutocertUndertowCustomizer}).
+     * The factories whose challenges are answered, on Spring Boot 3.5 and 4: Tomcat and Jetty,
+     * servlet or reactive ({@link TomcatFitting}, {@link JettyFitting}), Reactor Netty ({@link
+     * NettyChallengeListener}), Undertow (Spring Boot 3.5's {@code AutocertUndertowCustomizer}).
      */
     private static final Set<String> ANSWERING = Set.of(
             "org.springframework.boot.web.embedded.tomcat.TomcatServletWebServerFactory",
+            "org.springframework.boot.web.embedded.tomcat.TomcatReactiveWebServerFactory",
             "org.springframework.boot.web.embedded.jetty.JettyServletWebServerFactory",
+            "org.springframework.boot.web.embedded.jetty.JettyReactiveWebServerFactory",
             "org.springframework.boot.web.embedded.netty.NettyReactiveWebServerFactory",
             "org.springframework.boot.web.embedded.undertow.UndertowServletWebServerFactory",
             "org.springframework.boot.web.embedded.undertow.UndertowReactiveWebServerFactory",
-            "org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory",
-            "org.springframework.boot.jetty.servlet.JettyServletWebServerFactory",
+            "org.springframework.boot.tomcat.TomcatWebServerFactory",
+            "org.springframework.boot.jetty.JettyWebServerFactory",
             "org.springframework.boot.reactor.netty.NettyReactiveWebServerFactory");
 
     private final CertificateManager manager;
@@ -42,7 +44,7 @@ final class AutocertWebServerCustomizer implements WebServerFactoryCustomizer<Co
     @Override
     public void customize(ConfigurableWebServerFactory factory) {
         if (manager.settings().answersHttp01() && !answers(factory.getClass())) {
-            LOG.warn("Autocert answers HTTP-01 challenges on embedded Tomcat and Jetty servlet servers, Reactor Netty and "
+            LOG.warn("Autocert answers HTTP-01 challenges on Spring Boot's embedded Tomcat, Jetty, Reactor Netty and "
                     + "Undertow, not on {}: certificates cannot be obtained with http-01 unless another server answers {} on "
                     + "port {}", factory.getClass().getSimpleName(), "/.well-known/acme-challenge/", manager.settings().httpPort());
         }

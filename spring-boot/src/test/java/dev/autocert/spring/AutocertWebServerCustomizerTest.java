@@ -24,13 +24,13 @@ class AutocertWebServerCustomizerTest {
             customizer.customize(BootTest.tomcatServletFactory());
             assertThat(output).doesNotContain("Autocert answers HTTP-01 challenges");
 
-            customizer.customize(new ReactiveTomcatLike());
-            assertThat(output).contains("Autocert answers HTTP-01 challenges on embedded Tomcat and Jetty servlet servers, "
-                    + "Reactor Netty and Undertow, not on ReactiveTomcatLike");
+            customizer.customize(new OwnFactory());
+            assertThat(output).contains("Autocert answers HTTP-01 challenges on Spring Boot's embedded Tomcat, Jetty, "
+                    + "Reactor Netty and Undertow, not on OwnFactory");
         }
     }
 
-    /** A server factory Autocert does not answer for, as reactive Tomcat and Jetty. */
-    private static final class ReactiveTomcatLike extends AbstractConfigurableWebServerFactory {
+    /** A server factory of the application's own, which Autocert does not know how to fit. */
+    private static final class OwnFactory extends AbstractConfigurableWebServerFactory {
     }
 }

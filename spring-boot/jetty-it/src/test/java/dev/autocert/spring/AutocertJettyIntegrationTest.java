@@ -19,7 +19,11 @@ import org.springframework.test.annotation.DirtiesContext;
  * HTTPS connector's {@code SslContextFactory} holds one SSL context with the engine's key manager.
  */
 @SpringBootTest(classes = ServerIntegrationTestBase.App.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = { "autocert.domains=" + ServerIntegrationTestBase.DOMAINS, "server.address=127.0.0.1" })
+        properties = {
+            "autocert.domains=" + ServerIntegrationTestBase.DOMAINS,
+            "server.address=127.0.0.1",
+            "spring.autoconfigure.exclude=" + BootTest.NO_SECURITY // on the classpath for webflux-it's tests
+        })
 @DirtiesContext
 class AutocertJettyIntegrationTest extends ServerIntegrationTestBase {
 

@@ -38,10 +38,11 @@ import org.springframework.web.server.ServerWebExchange;
 
 /**
  * A WebFlux application with Spring Security protecting every request, on the server its module
- * puts on the classpath (Reactor Netty on Spring Boot 3.5 and 4, Undertow on 3.5; the module
- * names it in the system property {@code autocert.test.server}): its certificates are obtained
- * from Pebble through real HTTP-01 validation on Autocert's own listener on {@code
- * autocert.http-port}, which no {@code WebFilter} sees; served by SNI on the HTTPS port through
+ * puts on the classpath (Reactor Netty here, Tomcat in the starter's module, Jetty in {@code
+ * jetty-it}, on Spring Boot 3.5 and 4; Undertow on 3.5; the module names it in the system property
+ * {@code autocert.test.server}): its certificates are obtained from Pebble through real HTTP-01
+ * validation on {@code autocert.http-port} (Autocert's own listener, or the server's connector with
+ * Autocert's valve or handler in front), which no {@code WebFilter} sees; served by SNI on the HTTPS port through
  * the {@code autocert} bundle's key manager; renewed and served from the next handshake with the
  * same server still running; plain requests are redirected with 308, HTTPS responses carry HSTS,
  * and the meters and health are the servlet servers'.
