@@ -760,7 +760,8 @@ public final class CertificateManager implements AutoCloseable {
             Instant now = clock.instant();
             if (storageChanged || !now.isBefore(nextStorageCheck)) {
                 storageChanged = false;
-                nextStorageCheck = now.plus(lastChangeMarker != null ? MARKER_CHECK_INTERVAL : storageCheckInterval);
+                nextStorageCheck = now.plus(lastChangeMarker != null && storageCheckInterval.compareTo(MARKER_CHECK_INTERVAL) > 0
+                        ? MARKER_CHECK_INTERVAL : storageCheckInterval);
                 if (storageChangedSinceLastCheck()) {
                     checkStorage();
                 }

@@ -50,6 +50,11 @@ import org.slf4j.LoggerFactory;
  * system the moment its holder dies. On a network file system this needs working POSIX locks
  * shared by every host (NFSv4, or NFSv3 with {@code lockd}; not a {@code nolock} mount):
  * {@code docs/storage.md} says more.
+ *
+ * <p>Every change made through this class, by any process, rewrites the hidden file {@code
+ * .changes} at the top, which {@link #changeMarker()} reads: a process following the directory
+ * reads one small file a second, not every certificate's. Files changed by hand mark nothing, so
+ * the marker also turns over once a minute, and followers then read the directory all the same.
  */
 public final class FileStorage implements Storage {
 
@@ -57,6 +62,10 @@ public final class FileStorage implements Storage {
     private static final String LOCKS = "locks";
     private static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-------");
     private static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwx------");
+    /** The file each change rewrites, for {@link #changeMarker()}; hidden, as every name starting with a dot. */
+    private static final String CHANGES = ".changes";
+    /** How often the marker turns over with no change marked, so that changes made by hand are read too. */
+    static final Duration UNMARKED_CHANGES = Duration.ofMinutes(1);
 
     /** The lock files this JVM holds a kernel lock on, by real path. */
     private static final Set<Path> HELD = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -113,6 +122,7 @@ public final class FileStorage implements Storage {
         } finally {
             Files.deleteIfExists(temp);
         }
+        markChanged();
     }
 
     @Override
@@ -145,6 +155,7 @@ public final class FileStorage implements Storage {
         if (previous != null && previous.startsWith(parent) && !previous.equals(set)) {
             deleteTree(previous);
         }
+        markChanged();
     }
 
     /**
@@ -229,7 +240,51 @@ public final class FileStorage implements Storage {
                 break;
             }
         }
+        if (existed) {
+            markChanged();
+        }
         return existed;
+    }
+
+    /**
+     * What {@code .changes} holds (new at every change made through a {@code FileStorage}, by
+     * any process) and the current minute, so that followers read the directory at least once a
+     * minute for changes made by hand. One small file read.
+     */
+    @Override
+    public Optional<String> changeMarker() throws IOException {
+        String marked;
+        try {
+            marked = Files.readString(root.resolve(CHANGES), StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            marked = "";
+        }
+        return Optional.of(marked + "@" + clock.millis() / UNMARKED_CHANGES.toMillis());
+    }
+
+    /**
+     * Rewrites {@code .changes} with a new random value, atomically. Not forced to disk: after a
+     * crash every follower starts by reading everything anyway. A failure is logged, not thrown:
+     * the value was stored, and followers see it within {@link #UNMARKED_CHANGES} all the same.
+     */
+    private void markChanged() {
+        Path temp = root.resolve(CHANGES + "." + UUID.randomUUID() + ".tmp");
+        try {
+            Files.writeString(temp, UUID.randomUUID().toString(), StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE);
+            try {
+                Files.move(temp, root.resolve(CHANGES), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temp, root.resolve(CHANGES), StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            LOG.debug("Cannot mark {} changed; other processes see the change within {}: {}", root, UNMARKED_CHANGES, e.toString());
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException ignored) {
+                // a hidden temporary file, never read
+            }
+        }
     }
 
     private static boolean isEmptyDirectory(Path dir) throws IOException {

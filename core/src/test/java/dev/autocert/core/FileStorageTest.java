@@ -53,6 +53,29 @@ class FileStorageTest extends StorageContract {
     }
 
     @Test
+    void everyChangeMovesTheMarkerWhichAlsoTurnsOverEachMinute() throws IOException {
+        MutableClock clock = new MutableClock();
+        FileStorage storage = new FileStorage(dir.resolve("store"), clock);
+        FileStorage other = new FileStorage(dir.resolve("store"), clock);
+        String first = storage.changeMarker().orElseThrow();
+        other.storeSet("live/example.com", java.util.Map.of("cert.pem", new byte[] {1}));
+        String set = storage.changeMarker().orElseThrow();
+        assertFalse(first.equals(set), "a set stored by another handle");
+        assertFalse(storage.delete("live/nothing.example.com/cert.pem"));
+        assertEquals(set, storage.changeMarker().orElseThrow(), "deleting nothing changes nothing");
+        assertTrue(other.delete("live/example.com/cert.pem"));
+        String deleted = storage.changeMarker().orElseThrow();
+        assertFalse(set.equals(deleted), "a delete");
+        storage.load("live/example.com/cert.pem");
+        storage.list("live");
+        assertEquals(deleted, storage.changeMarker().orElseThrow(), "reads change nothing");
+        // A file changed by hand marks nothing: the marker turns over within a minute all the same.
+        clock.advance(FileStorage.UNMARKED_CHANGES);
+        assertFalse(deleted.equals(storage.changeMarker().orElseThrow()), "turned over a minute later");
+        assertTrue(Files.isRegularFile(dir.resolve("store/.changes")), "the marker, a hidden file at the top");
+    }
+
+    @Test
     void keepsFilesPrivateToTheOwner() throws IOException {
         FileStorage storage = new FileStorage(dir.resolve("store"));
         storage.store("archive/example.com/privkey1.pem", new byte[] {1});
