@@ -75,6 +75,7 @@ public final class FileStorage implements Storage {
     private final Path root;
     private final boolean posix;
     private final Clock clock;
+    private final java.util.concurrent.atomic.AtomicBoolean markFailureLogged = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** A store in {@code directory}, created (0700) when missing. */
     public FileStorage(Path directory) {
@@ -151,11 +152,14 @@ public final class FileStorage implements Storage {
         Path newLink = parent.resolve(base + ".link-" + UUID.randomUUID());
         Files.createSymbolicLink(newLink, set.getFileName());
         Files.move(newLink, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        forceDirectory(parent);
-        if (previous != null && previous.startsWith(parent) && !previous.equals(set)) {
-            deleteTree(previous);
+        try {
+            forceDirectory(parent);
+            if (previous != null && previous.startsWith(parent) && !previous.equals(set)) {
+                deleteTree(previous);
+            }
+        } finally {
+            markChanged(); // the new set is in place, whatever the clean-up did
         }
-        markChanged();
     }
 
     /**
@@ -173,12 +177,7 @@ public final class FileStorage implements Storage {
             throw new IOException(root + " is not a directory");
         }
         if (posix) {
-            int tightened = 0;
-            try (Stream<Path> dirs = Files.walk(root)) {
-                for (Path dir : dirs.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).toList()) {
-                    tightened += tighten(dir, false) ? 1 : 0;
-                }
-            }
+            int tightened = tightenAll();
             if (tightened > 0) {
                 LOG.info("Tightened {} director{} in {} to rwx------: they hold private keys", tightened,
                         tightened == 1 ? "y" : "ies", root);
@@ -192,6 +191,37 @@ public final class FileStorage implements Storage {
         } finally {
             Files.deleteIfExists(probe);
         }
+    }
+
+    /**
+     * Tightens every directory of the store ({@link #tighten}); what another process removes
+     * meanwhile (its temporary files, a set it replaced) is passed over.
+     *
+     * @return how many were tightened
+     */
+    private int tightenAll() throws IOException {
+        int[] tightened = {0};
+        Files.walkFileTree(root, new java.nio.file.SimpleFileVisitor<>() {
+            @Override
+            public java.nio.file.FileVisitResult preVisitDirectory(Path dir, java.nio.file.attribute.BasicFileAttributes attributes)
+                    throws IOException {
+                try {
+                    tightened[0] += tighten(dir, false) ? 1 : 0;
+                } catch (NoSuchFileException e) {
+                    return java.nio.file.FileVisitResult.SKIP_SUBTREE;
+                }
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                if (e instanceof NoSuchFileException) {
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+                throw e;
+            }
+        });
+        return tightened[0];
     }
 
     /** Makes {@code dir} {@code 0700} if it is looser; reports whether it was. */
@@ -221,6 +251,18 @@ public final class FileStorage implements Storage {
     public boolean delete(String key) throws IOException {
         Path target = path(key);
         boolean existed = Files.deleteIfExists(target);
+        try {
+            removeEmptyParents(target);
+        } finally {
+            if (existed) {
+                markChanged(); // the value is gone, whatever the clean-up did
+            }
+        }
+        return existed;
+    }
+
+    /** Removes the directories {@code target} leaves empty, up to the root, so listings stay clean. */
+    private void removeEmptyParents(Path target) throws IOException {
         // Remove directories left empty, up to the root, so listings stay clean.
         for (Path dir = target.getParent(); dir != null && !dir.equals(root); dir = dir.getParent()) {
             if (Files.isSymbolicLink(dir)) {
@@ -240,10 +282,6 @@ public final class FileStorage implements Storage {
                 break;
             }
         }
-        if (existed) {
-            markChanged();
-        }
-        return existed;
     }
 
     /**
@@ -270,15 +308,23 @@ public final class FileStorage implements Storage {
     private void markChanged() {
         Path temp = root.resolve(CHANGES + "." + UUID.randomUUID() + ".tmp");
         try {
-            Files.writeString(temp, UUID.randomUUID().toString(), StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE);
+            try (FileChannel channel = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                    fileMode())) {
+                channel.write(ByteBuffer.wrap(UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8)));
+            }
+            setFileMode(temp);
             try {
                 Files.move(temp, root.resolve(CHANGES), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(temp, root.resolve(CHANGES), StandardCopyOption.REPLACE_EXISTING);
             }
         } catch (IOException e) {
-            LOG.debug("Cannot mark {} changed; other processes see the change within {}: {}", root, UNMARKED_CHANGES, e.toString());
+            if (markFailureLogged.compareAndSet(false, true)) {
+                LOG.warn("Cannot write {}; other processes following this directory see changes within {} instead of a second "
+                        + "(logged once): {}", root.resolve(CHANGES), UNMARKED_CHANGES, osError(e));
+            } else {
+                LOG.debug("Cannot write {}: {}", root.resolve(CHANGES), e.toString());
+            }
             try {
                 Files.deleteIfExists(temp);
             } catch (IOException ignored) {

@@ -399,7 +399,9 @@ class CertificateManagerResilienceTest {
 
     private static void copyTree(Path from, Path to) throws Exception {
         try (Stream<Path> files = Files.walk(from)) {
-            for (Path file : files.filter(Files::isRegularFile).filter(f -> !f.toString().contains("/locks/")).toList()) {
+            // .changes last, as a writer marks its change after making it
+            for (Path file : files.filter(Files::isRegularFile).filter(f -> !f.toString().contains("/locks/"))
+                    .sorted(java.util.Comparator.comparing((Path f) -> f.getFileName().toString().equals(".changes"))).toList()) {
                 Path target = to.resolve(from.relativize(file).toString());
                 Files.createDirectories(target.getParent());
                 Path temp = target.resolveSibling("." + target.getFileName() + ".copy");
