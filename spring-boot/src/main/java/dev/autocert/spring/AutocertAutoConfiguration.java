@@ -128,8 +128,9 @@ public class AutocertAutoConfiguration {
     }
 
     /**
-     * WebFlux, whatever its server: HSTS from a filter (Reactor Netty has no connector to fit; on
-     * Tomcat and Jetty the server's own valve or handler has set it already, and the filter leaves it).
+     * WebFlux, whatever its server: HSTS from a filter (Reactor Netty has no connector to fit). On
+     * Tomcat and Jetty the server's own valve or handler sends it too; whichever sets the header
+     * first, the other leaves it, so it is sent once.
      */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(name = "org.springframework.web.server.WebFilter")

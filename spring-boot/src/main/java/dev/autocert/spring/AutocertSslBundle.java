@@ -43,8 +43,8 @@ import org.springframework.boot.web.server.Ssl;
  *   <li>its key store ({@link #getStores()}) holds one entry, the default certificate (the first
  *       configured, as served when the store is read; a self-signed placeholder until it is
  *       issued), under the alias of its name, which {@link #getKey()} names. Whoever reads the
- *       key store once keeps that certificate: reactive Tomcat and Jetty, which build their
- *       connector from it, serve it to every client and do not see renewals.</li>
+ *       key store once keeps that certificate, which is why Tomcat and Jetty (servlet or
+ *       reactive) get the engine's key manager put on their HTTPS connector instead.</li>
  *   <li>no trust store: the trust managers are the JDK's defaults. Its options are the server's
  *       {@code server.ssl.enabled-protocols} and {@code server.ssl.ciphers}.</li>
  * </ul>

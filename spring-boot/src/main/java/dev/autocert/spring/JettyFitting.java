@@ -58,18 +58,19 @@ final class JettyFitting {
         if (!served) {
             AutocertWebServers.logNotServed(LOG, ssl);
         }
-        addServerCustomizer.accept(server -> customize(server, address, port, served));
+        boolean tls = Ssl.isEnabled(ssl);
+        addServerCustomizer.accept(server -> customize(server, address, port, tls, served));
     }
 
-    private void customize(Server server, InetAddress address, int port, boolean served) {
+    private void customize(Server server, InetAddress address, int port, boolean tls, boolean served) {
         AutocertSettings settings = manager.settings();
         if (settings.answersHttp01()) {
             AcmeChallengeHandler challenges = new AcmeChallengeHandler(manager.http01Tokens());
             Handler application = server.getHandler();
             if (port != settings.httpPort()) {
                 HttpConfiguration config = new HttpConfiguration();
-                if (port > 0) {
-                    config.setSecurePort(port); // where redirects to HTTPS go
+                if (tls && port > 0) {
+                    config.setSecurePort(port); // where Jetty's own redirects to HTTPS go
                 }
                 ServerConnector http = new ServerConnector(server, new HttpConnectionFactory(config));
                 http.setHost(address == null ? null : address.getHostAddress());

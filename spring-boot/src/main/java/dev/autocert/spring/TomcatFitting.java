@@ -62,9 +62,10 @@ final class TomcatFitting {
         if (settings.answersHttp01()) {
             factory.engineValves().accept(new AcmeChallengeValve(manager.http01Tokens()));
             if (factory.port() != settings.httpPort()) {
+                boolean tls = Ssl.isEnabled(factory.ssl()); // else TLS ends in front of the server, on 443
                 Connector http = new Connector(factory.protocol());
                 http.setPort(settings.httpPort());
-                if (factory.port() > 0) {
+                if (tls && factory.port() > 0) {
                     http.setRedirectPort(factory.port()); // where security constraints send plain requests
                 }
                 if (factory.address() != null) {
@@ -72,11 +73,12 @@ final class TomcatFitting {
                 }
                 factory.connectors().accept(http);
                 // Everything but challenges on that connector goes to HTTPS: autocert.redirect-port, or
-                // the port the main (HTTPS) connector is bound to, known once it is (server.port=0).
+                // the port the main (HTTPS) connector is bound to, known once it is (server.port=0),
+                // or 443 when the server serves no TLS itself.
                 AtomicReference<Connector> https = new AtomicReference<>();
                 factory.connectorCustomizers().accept(https::set);
                 factory.engineValves().accept(new HttpsRedirectValve(http, () -> settings.redirectPort()
-                        .orElseGet(() -> https.get() == null ? 443 : https.get().getLocalPort())));
+                        .orElseGet(() -> !tls || https.get() == null ? 443 : https.get().getLocalPort())));
             }
         }
         // On HTTPS requests only (request.isSecure(), also behind a proxy when forwarded headers are on).
