@@ -1255,6 +1255,7 @@ public final class CertificateManager implements AutoCloseable {
     }
 
     private void orderWithFallback(State state) throws AutocertException, IOException, InterruptedException {
+        requireMayCreate(state);
         List<URI> cas = settings.cas();
         for (int i = Math.min(state.caIndex, cas.size() - 1); ; i++) {
             URI ca = cas.get(i);
@@ -1279,6 +1280,25 @@ public final class CertificateManager implements AutoCloseable {
                 }
                 throw e;
             }
+        }
+    }
+
+    /**
+     * For a name with no lineage in storage yet: fails, before anything is ordered, when the
+     * store says this process may not create the lineage's record (a renew-only Vault policy),
+     * as the CA would otherwise issue a certificate that cannot be stored, at every retry.
+     */
+    private void requireMayCreate(State state) throws AutocertException, IOException {
+        String lineage = state.certificate.storageName();
+        if (lineages.head(lineage).isPresent()) {
+            return;
+        }
+        String key = Lineages.metaKey(lineage);
+        if (!storage.mayCreate(key)) {
+            throw new AutocertException("Storage " + storage + " does not let this process create " + key + " (a renew-only "
+                    + "policy, such as Vault's autocert-renew): no certificate was ordered for " + state.certificate.name()
+                    + ". Obtain it once where certificates may be created (autocert certonly with the autocert-manage policy); "
+                    + "this server then serves and renews it");
         }
     }
 

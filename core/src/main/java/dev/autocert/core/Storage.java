@@ -106,6 +106,19 @@ public interface Storage extends Closeable {
     }
 
     /**
+     * Whether this process may create {@code key}, which does not exist yet, as far as the store
+     * can tell without writing: false when its credentials allow only updates of existing keys
+     * (Vault's {@code create} capability, as in a renew-only policy). Asked before a certificate is
+     * ordered for a new name, so that a process that could not store it orders nothing. Stores
+     * that cannot tell say true; the default does.
+     *
+     * @throws IOException when the store cannot be asked
+     */
+    default boolean mayCreate(String key) throws IOException {
+        return true;
+    }
+
+    /**
      * Asks to be told soon after another process changes this store: stores that can (PostgreSQL's
      * {@code LISTEN}) run {@code onChange} on a thread of their own; others never run it, and
      * followers poll {@link #changeMarker()}. {@code onChange} must return quickly.

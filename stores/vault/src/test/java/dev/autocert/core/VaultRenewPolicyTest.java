@@ -1,6 +1,7 @@
 package dev.autocert.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.autocert.testkit.OpenBaoServer;
@@ -49,10 +50,25 @@ class VaultRenewPolicyTest {
         assertEquals(RenewalResult.Outcome.RENEWED, renewed.outcome(), renewed.failure().map(Throwable::toString).orElse(""));
         assertEquals(2, renewed.certificate().version());
 
+        try (dev.autocert.store.vault.VaultStorage store = dev.autocert.store.vault.VaultStorage
+                .builder("vault:" + OPENBAO.address() + "/secret/autocert").tokenFile(renew).build()) {
+            store.open();
+            assertFalse(store.mayCreate("renewal/new.example.test.properties"), "the commit of a new name: update only");
+            assertTrue(store.mayCreate("archive/new.example.test/cert1.pem"), "archive files: create only");
+        }
+        try (dev.autocert.store.vault.VaultStorage store = dev.autocert.store.vault.VaultStorage
+                .builder("vault:" + OPENBAO.address() + "/secret/autocert").tokenFile(manage).build()) {
+            store.open();
+            assertTrue(store.mayCreate("renewal/new.example.test.properties"));
+        }
+        long orders = PEBBLE.countLogLines("POST /order-plz");
         RenewalResult refused = renewNow(renew, "new.example.test", false);
         assertEquals(RenewalResult.Outcome.FAILED, refused.outcome());
         String message = refused.failure().orElseThrow().getMessage();
-        assertTrue(message.contains("permission denied"), message);
+        assertTrue(message.contains("does not let this process create renewal/new.example.test.properties")
+                && message.contains("no certificate was ordered for new.example.test"), message);
+        assertEquals(orders, PEBBLE.countLogLines("POST /order-plz"), "nothing ordered that could not be stored");
+        assertFalse(message.contains(Files.readString(renew).strip()), "never the token");
     }
 
     private RenewalResult renewNow(Path tokenFile, String name, boolean force) throws Exception {

@@ -385,6 +385,34 @@ public final class VaultStorage implements Storage {
     }
 
     /** The version of {@code PATH/~autocert/changes}, which every write and delete of this store bumps; one GET. */
+    /**
+     * Asks Vault whether the token may create {@code key} ({@code sys/capabilities-self}, which
+     * Vault's and OpenBao's default policy allows): false when its policies give {@code update}
+     * but not {@code create} there, as {@code autocert-renew} does for {@code renewal/}. True when
+     * Vault cannot be asked (a token without the default policy): the write then says.
+     */
+    @Override
+    public boolean mayCreate(String key) throws IOException {
+        ensureOpen();
+        String api = location.dataPath(Storage.checkKey(key));
+        String path = api.substring("/v1/".length());
+        VaultClient.Response answer;
+        try {
+            answer = client.post("/v1/sys/capabilities-self", Map.of("paths", List.of(path)), "update");
+        } catch (IOException e) {
+            LOG.debug("Cannot read the token's capabilities on {}: {}", path, e.getMessage());
+            return true;
+        }
+        // Vault answers with the capabilities under the path (and "capabilities"), in "data" and at the top.
+        Map<String, Object> found = answer.data().isEmpty() ? answer.body() : answer.data();
+        Object listed = answer.status() == 200 ? found.getOrDefault(path, found.get("capabilities")) : null;
+        if (!(listed instanceof List<?> capabilities)) {
+            LOG.debug("No capabilities for {} in Vault's answer (HTTP {})", path, answer.status());
+            return true;
+        }
+        return capabilities.contains("create") || capabilities.contains("root");
+    }
+
     @Override
     public Optional<String> changeMarker() throws IOException {
         ensureOpen();
