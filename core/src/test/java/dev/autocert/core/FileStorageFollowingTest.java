@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -58,14 +57,13 @@ class FileStorageFollowingTest {
         }
     }
 
-    /** Counts the reads of {@code renewal/} (each certificate's head) and of the change marker. */
-    private static final class CountingStorage implements Storage {
-        private final Storage real;
+    /** Counts the reads of {@code renewal/} (each certificate's head) and of the change marker, which it forwards. */
+    private static final class CountingStorage extends ForwardingStorage {
         final AtomicInteger headReads = new AtomicInteger();
         final AtomicInteger markerReads = new AtomicInteger();
 
         CountingStorage(Storage real) {
-            this.real = real;
+            super(real);
         }
 
         void reset() {
@@ -78,38 +76,13 @@ class FileStorageFollowingTest {
             if (key.startsWith("renewal/")) {
                 headReads.incrementAndGet();
             }
-            return real.load(key);
+            return delegate.load(key);
         }
 
         @Override
         public Optional<String> changeMarker() throws IOException {
             markerReads.incrementAndGet();
-            return real.changeMarker();
-        }
-
-        @Override
-        public void store(String key, byte[] value) throws IOException {
-            real.store(key, value);
-        }
-
-        @Override
-        public void storeSet(String prefix, Map<String, byte[]> values) throws IOException {
-            real.storeSet(prefix, values);
-        }
-
-        @Override
-        public boolean delete(String key) throws IOException {
-            return real.delete(key);
-        }
-
-        @Override
-        public List<String> list(String prefix) throws IOException {
-            return real.list(prefix);
-        }
-
-        @Override
-        public Optional<Lock> tryLock(String name, Duration lease) throws IOException {
-            return real.tryLock(name, lease);
+            return delegate.changeMarker();
         }
     }
 }

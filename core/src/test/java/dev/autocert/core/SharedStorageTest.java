@@ -97,41 +97,25 @@ class SharedStorageTest {
         throw new AssertionError("No certificate within 90 s");
     }
 
-    /** Counts loads, forwarding everything to a real store. */
-    private static final class CountingStorage implements Storage {
-        private final Storage real;
+    /** Counts loads and lists of a real store. */
+    private static final class CountingStorage extends ForwardingStorage {
         private int loads;
         private int lists;
 
         CountingStorage(Storage real) {
-            this.real = real;
+            super(real);
         }
 
         @Override
         public synchronized Optional<byte[]> load(String key) throws java.io.IOException {
             loads++;
-            return real.load(key);
-        }
-
-        @Override
-        public void store(String key, byte[] value) throws java.io.IOException {
-            real.store(key, value);
-        }
-
-        @Override
-        public boolean delete(String key) throws java.io.IOException {
-            return real.delete(key);
+            return delegate.load(key);
         }
 
         @Override
         public synchronized List<String> list(String prefix) throws java.io.IOException {
             lists++;
-            return real.list(prefix);
-        }
-
-        @Override
-        public Optional<Lock> tryLock(String name, Duration lease) throws java.io.IOException {
-            return real.tryLock(name, lease);
+            return delegate.list(prefix);
         }
     }
 }
