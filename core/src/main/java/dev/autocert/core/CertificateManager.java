@@ -1290,8 +1290,8 @@ public final class CertificateManager implements AutoCloseable {
      */
     private void requireMayCreate(State state) throws AutocertException, IOException {
         String lineage = state.certificate.storageName();
-        if (lineages.head(lineage).isPresent()) {
-            return;
+        if (state.knownVersion != null || lineages.head(lineage).isPresent()) {
+            return; // a renewal, or a lineage another process stored: its record exists
         }
         String key = Lineages.metaKey(lineage);
         if (!storage.mayCreate(key)) {

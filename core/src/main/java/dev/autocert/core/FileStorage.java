@@ -263,7 +263,6 @@ public final class FileStorage implements Storage {
 
     /** Removes the directories {@code target} leaves empty, up to the root, so listings stay clean. */
     private void removeEmptyParents(Path target) throws IOException {
-        // Remove directories left empty, up to the root, so listings stay clean.
         for (Path dir = target.getParent(); dir != null && !dir.equals(root); dir = dir.getParent()) {
             if (Files.isSymbolicLink(dir)) {
                 // A set (live/NAME): its link stays while it holds values, and goes, with the

@@ -16,6 +16,7 @@ final class AutocertJettyCustomizer implements WebServerFactoryCustomizer<JettyW
 
     @Override
     public void customize(JettyWebServerFactory factory) {
-        fitting.fit(factory.getSsl(), factory.getAddress(), factory.getPort(), customizer -> factory.addServerCustomizers(customizer::accept));
+        fitting.fit(factory.getSsl(), factory.getAddress(), factory.getPort(),
+                customizer -> factory.addServerCustomizers(customizer::accept));
     }
 }

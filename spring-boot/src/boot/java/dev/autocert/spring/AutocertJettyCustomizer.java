@@ -18,7 +18,8 @@ final class AutocertJettyCustomizer implements WebServerFactoryCustomizer<Config
     @Override
     public void customize(ConfigurableJettyWebServerFactory factory) {
         if (factory instanceof AbstractConfigurableWebServerFactory base) { // Spring Boot's servlet and reactive factories
-            fitting.fit(base.getSsl(), base.getAddress(), base.getPort(), customizer -> factory.addServerCustomizers(customizer::accept));
+            fitting.fit(base.getSsl(), base.getAddress(), base.getPort(),
+                    customizer -> factory.addServerCustomizers(customizer::accept));
         } // else another implementation: AutocertWebServerCustomizer warns that it is not fitted
     }
 }

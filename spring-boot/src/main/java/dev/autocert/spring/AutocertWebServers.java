@@ -20,11 +20,21 @@ final class AutocertWebServers {
      */
     static IntSupplier httpsPort(AutocertSettings settings, AbstractConfigurableWebServerFactory factory,
             ApplicationContext context) {
+        return redirectPort(settings, Ssl.isEnabled(factory.getSsl()), () -> WebServerPorts.port(context));
+    }
+
+    /**
+     * Where plain requests are redirected, on every server: {@code autocert.redirect-port}; else,
+     * when the server serves TLS itself, the port its HTTPS connector is bound to ({@code bound},
+     * asked at each request, as it is known only once the server listens); else 443, where TLS
+     * ends in front of it.
+     */
+    static IntSupplier redirectPort(AutocertSettings settings, boolean tls, IntSupplier bound) {
         if (settings.redirectPort().isPresent()) {
             int port = settings.redirectPort().getAsInt();
             return () -> port;
         }
-        return Ssl.isEnabled(factory.getSsl()) ? () -> WebServerPorts.port(context) : () -> 443;
+        return tls ? bound : () -> 443;
     }
 
     /** Says, once per server, that the server does not serve Autocert's certificates and why. */

@@ -78,7 +78,7 @@ final class JettyFitting {
                 http.setName("autocert-http");
                 // Everything but challenges on that connector goes to HTTPS, on the port the
                 // HTTPS connector is bound to (known once it runs, as with server.port=0).
-                IntSupplier httpsPort = () -> settings.redirectPort().orElseGet(() -> httpsPort(server));
+                IntSupplier httpsPort = AutocertWebServers.redirectPort(settings, tls, () -> httpsPort(server));
                 HttpsRedirectHandler redirect = new HttpsRedirectHandler(http, httpsPort);
                 redirect.setHandler(application);
                 application = redirect;

@@ -77,8 +77,8 @@ final class TomcatFitting {
                 // or 443 when the server serves no TLS itself.
                 AtomicReference<Connector> https = new AtomicReference<>();
                 factory.connectorCustomizers().accept(https::set);
-                factory.engineValves().accept(new HttpsRedirectValve(http, () -> settings.redirectPort()
-                        .orElseGet(() -> !tls || https.get() == null ? 443 : https.get().getLocalPort())));
+                factory.engineValves().accept(new HttpsRedirectValve(http, AutocertWebServers.redirectPort(settings, tls,
+                        () -> https.get() == null ? 443 : https.get().getLocalPort())));
             }
         }
         // On HTTPS requests only (request.isSecure(), also behind a proxy when forwarded headers are on).
